@@ -1,0 +1,240 @@
+/**
+ * The event-log port, and its rewrite-append implementation over any BlobStore
+ * (GCS and in-memory). The log object is rewritten whole under
+ * `ifGenerationMatch`; a 412 means another writer got there first, so the log
+ * is re-read and the append redone. Events whose `id` is already in the log are
+ * skipped, which makes a retried append after a lost response a no-op.
+ */
+import { parseEventLine, serializeEvent, MalformedEventError, type PendingEvent, type StoredEvent } from '../domain/events.ts';
+import { PreconditionFailedError, StoreUnavailableError, type BlobStore } from './blob-store.ts';
+import { keys } from './keys.ts';
+
+export interface LogSnapshot {
+  /** Events with `seq` greater than the requested `afterSeq`, in order. */
+  events: StoredEvent[];
+  lastSeq: number;
+  /** Token for `expectedGeneration`; null when the log does not exist. */
+  generation: string | null;
+}
+
+export interface LogHead {
+  lastSeq: number;
+  generation: string;
+}
+
+export interface AppendResult {
+  /** Each requested event as it stands in the log, with its `seq` (found or written). */
+  committed: StoredEvent[];
+  /** How many of them this call wrote (the rest were already present). */
+  written: number;
+  lastSeq: number;
+  generation: string;
+}
+
+export interface AppendOptions {
+  /**
+   * Optimistic concurrency. A string: the log must still be at that generation.
+   * null: the log must not exist yet. Omitted: append wherever the log is now.
+   */
+  expectedGeneration?: string | null;
+}
+
+/** Thrown when `expectedGeneration` no longer holds: re-read, re-decide, try again. */
+export class GenerationMismatchError extends Error {
+  override readonly name = 'GenerationMismatchError';
+  constructor(runId: string) {
+    super(`the log of run ${runId} changed since it was read`);
+  }
+}
+
+/** The append-only log of each run. One contract suite covers every implementation. */
+export interface EventLog {
+  read(runId: string, afterSeq?: number): Promise<LogSnapshot>;
+  head(runId: string): Promise<LogHead | null>;
+  append(runId: string, events: readonly PendingEvent[], options?: AppendOptions): Promise<AppendResult>;
+}
+
+/** A parsed log: what every implementation keeps per run. */
+export interface ParsedLog {
+  events: StoredEvent[];
+  ids: Map<string, StoredEvent>;
+  lastSeq: number;
+  /** Bytes of the complete lines; a torn tail beyond them is not part of the log. */
+  validBytes: number;
+}
+
+/**
+ * Parses JSONL. A last line without its newline is a torn write and is not part
+ * of the log; a malformed complete line is skipped (it cannot be an event we
+ * wrote), and so is a line whose seq does not follow, so the log served is
+ * always contiguous.
+ */
+export function parseLog(text: string, from?: ParsedLog): ParsedLog {
+  const out: ParsedLog = from
+    ? { events: from.events, ids: from.ids, lastSeq: from.lastSeq, validBytes: from.validBytes }
+    : { events: [], ids: new Map(), lastSeq: 0, validBytes: 0 };
+  let start = 0;
+  const base = out.validBytes;
+  for (;;) {
+    const nl = text.indexOf('\n', start);
+    if (nl < 0) break;
+    const line = text.slice(start, nl);
+    start = nl + 1;
+    if (line.trim() === '') continue;
+    let e: StoredEvent;
+    try {
+      e = parseEventLine(line);
+    } catch (err) {
+      if (err instanceof MalformedEventError) continue;
+      throw err;
+    }
+    if (e.seq !== out.lastSeq + 1 || out.ids.has(e.id)) continue;
+    out.events.push(e);
+    out.ids.set(e.id, e);
+    out.lastSeq = e.seq;
+  }
+  out.validBytes = base + Buffer.byteLength(text.slice(0, start));
+  return out;
+}
+
+/** Gives the new events their seqs, skipping ids already present. */
+export function sequence(log: ParsedLog, events: readonly PendingEvent[]): { fresh: StoredEvent[]; committed: StoredEvent[] } {
+  const fresh: StoredEvent[] = [];
+  const committed: StoredEvent[] = [];
+  const seen = new Map<string, StoredEvent>();
+  let seq = log.lastSeq;
+  for (const e of events) {
+    const existing = log.ids.get(e.id) ?? seen.get(e.id);
+    if (existing) {
+      committed.push(existing);
+      continue;
+    }
+    const stored = { ...e, seq: ++seq } as StoredEvent;
+    seen.set(e.id, stored);
+    fresh.push(stored);
+    committed.push(stored);
+  }
+  return { fresh, committed };
+}
+
+interface Cached {
+  generation: string;
+  text: string;
+  log: ParsedLog;
+}
+
+export interface BlobEventLogOptions {
+  /** Cap on re-read/retry rounds for one append under contention. */
+  maxRounds?: number;
+  /** Runs whose parsed log is kept in memory (LRU). */
+  cacheSize?: number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Rewrite-append over a BlobStore: the GCS and in-memory event log. */
+export function getBlobEventLog(blobs: BlobStore, options: BlobEventLogOptions = {}): EventLog {
+  const maxRounds = options.maxRounds ?? 200;
+  const cacheSize = options.cacheSize ?? 256;
+  const sleep = options.sleep ?? defaultSleep;
+  const random = options.random ?? Math.random;
+  const cache = new Map<string, Cached>();
+
+  const remember = (runId: string, entry: Cached): void => {
+    cache.delete(runId);
+    cache.set(runId, entry);
+    if (cache.size > cacheSize) cache.delete(cache.keys().next().value as string);
+  };
+
+  const load = async (runId: string): Promise<Cached | null> => {
+    const key = keys.events(runId);
+    const known = cache.get(runId);
+    if (known) {
+      const generation = await blobs.head(key);
+      if (generation === known.generation) return known;
+    }
+    const obj = await blobs.get(key);
+    if (!obj) {
+      cache.delete(runId);
+      return null;
+    }
+    const text = obj.bytes.toString('utf8');
+    // The log only grows: parse just the tail when the cached text is a prefix.
+    const log =
+      known && text.startsWith(known.text)
+        ? parseLog(text.slice(known.log.validBytes), cloneLog(known.log))
+        : parseLog(text);
+    const entry = { generation: obj.generation, text, log };
+    remember(runId, entry);
+    return entry;
+  };
+
+  return {
+    async read(runId, afterSeq = 0) {
+      const entry = await load(runId);
+      if (!entry) return { events: [], lastSeq: 0, generation: null };
+      const events = afterSeq <= 0 ? entry.log.events.slice() : entry.log.events.slice(afterSeq);
+      return { events, lastSeq: entry.log.lastSeq, generation: entry.generation };
+    },
+
+    async head(runId) {
+      const entry = await load(runId);
+      return entry ? { lastSeq: entry.log.lastSeq, generation: entry.generation } : null;
+    },
+
+    async append(runId, events, opts = {}) {
+      const key = keys.events(runId);
+      let optimistic = cache.get(runId) ?? null;
+      for (let round = 0; round < maxRounds; round++) {
+        const entry = optimistic ?? (await load(runId));
+        optimistic = null;
+        const generation = entry?.generation ?? null;
+        if (opts.expectedGeneration !== undefined && opts.expectedGeneration !== generation) {
+          // A stale cache is not a mismatch: confirm against the store before refusing.
+          if (round === 0 && entry === cache.get(runId)) {
+            const fresh = await load(runId);
+            if ((fresh?.generation ?? null) !== opts.expectedGeneration) throw new GenerationMismatchError(runId);
+            optimistic = fresh;
+            continue;
+          }
+          throw new GenerationMismatchError(runId);
+        }
+        const log = entry?.log ?? { events: [], ids: new Map(), lastSeq: 0, validBytes: 0 };
+        const { fresh, committed } = sequence(log, events);
+        if (fresh.length === 0) {
+          return { committed, written: 0, lastSeq: log.lastSeq, generation: generation ?? '0' };
+        }
+        const base = entry ? entry.text.slice(0, entry.log.validBytes) : '';
+        const text = base + fresh.map(serializeEvent).join('');
+        try {
+          const put = await blobs.put(key, text, {
+            ifGenerationMatch: generation ?? '0',
+            contentType: 'application/x-ndjson',
+          });
+          const next = cloneLog(log);
+          for (const e of fresh) {
+            next.events.push(e);
+            next.ids.set(e.id, e);
+          }
+          next.lastSeq = fresh[fresh.length - 1]?.seq ?? log.lastSeq;
+          next.validBytes = Buffer.byteLength(text);
+          remember(runId, { generation: put.generation, text, log: next });
+          return { committed, written: fresh.length, lastSeq: next.lastSeq, generation: put.generation };
+        } catch (err) {
+          if (!(err instanceof PreconditionFailedError)) throw err;
+          cache.delete(runId);
+          // Contention: someone else appended (or our lost write did). Re-read and redo,
+          // with a little jitter so sixteen writers do not stay in lock-step.
+          if (round > 0) await sleep(Math.floor(random() * Math.min(200, 5 * 2 ** Math.min(round, 6))));
+        }
+      }
+      throw new StoreUnavailableError(`append to run ${runId} did not succeed after ${maxRounds} rounds of contention`);
+    },
+  };
+}
+
+function cloneLog(log: ParsedLog): ParsedLog {
+  return { events: log.events.slice(), ids: new Map(log.ids), lastSeq: log.lastSeq, validBytes: log.validBytes };
+}
