@@ -4,7 +4,7 @@
  * a recorded event — a fact that makes no sense for the state is ignored, not
  * fatal, because the log is the truth and the fold must always be possible.
  */
-import type { AttemptError, ExecutionOutcome, ExecutionReason, LlmSnapshot, StoredEvent } from './events.ts';
+import { isKnownType, type AttemptError, type ExecutionOutcome, type ExecutionReason, type LlmSnapshot, type StoredEvent } from './events.ts';
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export type NodeStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -128,7 +128,8 @@ function endAttempt(
 export function evolve(previous: RunState, event: StoredEvent): RunState {
   if (event.seq <= previous.lastSeq) return previous;
   const state: RunState = { ...previous, lastSeq: event.seq, updatedAt: event.at || previous.updatedAt };
-  if ('unknown' in event) return state;
+  // A type from a newer writer: keep its place in the log, change nothing else.
+  if ('unknown' in event || !isKnownType(event.type)) return state;
 
   switch (event.type) {
     case 'run.created': {
@@ -269,7 +270,7 @@ export function evolve(previous: RunState, event: StoredEvent): RunState {
       return { ...state, deleted: true };
     default: {
       const exhaustive: never = event;
-      return exhaustive;
+      return exhaustive ? state : state;
     }
   }
 }

@@ -1,0 +1,175 @@
+/**
+ * BlobStore on local disk with GCS semantics. Writes go to a temp file that is
+ * fsync'd and renamed into place, so a reader sees the old object or the new
+ * one, never a mix; conditional writes hold the key's process lock around the
+ * check and the rename. A generation is the file's inode and change time,
+ * which differ for every rename.
+ */
+import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { PreconditionFailedError, type BlobStore, type PutOptions } from './blob-store.ts';
+import { InvalidKeyError } from './keys.ts';
+import { withProcessLock } from './process-lock.ts';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.json': 'application/json',
+  '.jsonl': 'application/x-ndjson',
+  '.svg': 'image/svg+xml',
+  '.md': 'text/markdown; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+};
+
+export function contentTypeOf(key: string): string {
+  return CONTENT_TYPES[path.extname(key)] ?? 'application/octet-stream';
+}
+
+function generationOf(st: { ino: bigint; ctimeNs: bigint; mtimeNs: bigint }): string {
+  return `${st.ino}.${st.ctimeNs}.${st.mtimeNs}`;
+}
+
+const isMissing = (err: unknown): boolean => (err as NodeJS.ErrnoException).code === 'ENOENT';
+
+export interface LocalBlobStore extends BlobStore {
+  readonly root: string;
+  /** Absolute path of a key, confined to the root. */
+  resolve(key: string): string;
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await fs.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export function getLocalBlobStore(rootDir: string): LocalBlobStore {
+  const root = path.resolve(rootDir);
+
+  const resolve = (key: string): string => {
+    if (key.includes('\0') || path.isAbsolute(key) || key.split('/').some((p) => p === '..' || p === '.')) {
+      throw new InvalidKeyError('key', 'key must stay inside the store');
+    }
+    const full = path.resolve(root, key);
+    if (!full.startsWith(root + path.sep)) throw new InvalidKeyError('key', 'key must stay inside the store');
+    return full;
+  };
+
+  const statGeneration = async (file: string): Promise<string | null> => {
+    try {
+      return generationOf(await fs.stat(file, { bigint: true }));
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw err;
+    }
+  };
+
+  const writeAtomically = async (file: string, bytes: Buffer | string, exclusive: boolean): Promise<string> => {
+    const dir = path.dirname(file);
+    await fs.mkdir(dir, { recursive: true });
+    const tmp = path.join(dir, `.tmp-${randomUUID()}`);
+    const fh = await fs.open(tmp, 'w');
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    try {
+      if (exclusive) {
+        // link() fails if the target exists: an atomic create-only.
+        await fs.link(tmp, file);
+        await fs.unlink(tmp);
+      } else {
+        await fs.rename(tmp, file);
+      }
+    } catch (err) {
+      await fs.rm(tmp, { force: true });
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new PreconditionFailedError(file.slice(root.length + 1));
+      throw err;
+    }
+    await fsyncDir(dir);
+    return (await statGeneration(file)) ?? '0';
+  };
+
+  return {
+    backend: 'local',
+    root,
+    resolve,
+
+    async get(key) {
+      const file = resolve(key);
+      let fh;
+      try {
+        fh = await fs.open(file, 'r');
+      } catch (err) {
+        if (isMissing(err)) return null;
+        throw err;
+      }
+      try {
+        // The handle pins the inode: bytes and generation belong to the same version.
+        const st = await fh.stat({ bigint: true });
+        const bytes = await fh.readFile();
+        return { bytes, generation: generationOf(st), contentType: contentTypeOf(key) };
+      } finally {
+        await fh.close();
+      }
+    },
+
+    head: (key) => statGeneration(resolve(key)),
+
+    async put(key, bytes, options: PutOptions = {}) {
+      const file = resolve(key);
+      const match = options.ifGenerationMatch;
+      if (match === '0') return { generation: await writeAtomically(file, bytes, true) };
+      if (match === undefined) return { generation: await writeAtomically(file, bytes, false) };
+      return withProcessLock(file, async () => {
+        if ((await statGeneration(file)) !== match) throw new PreconditionFailedError(key);
+        return { generation: await writeAtomically(file, bytes, false) };
+      });
+    },
+
+    async delete(key, options = {}) {
+      const file = resolve(key);
+      const remove = async (): Promise<boolean> => {
+        try {
+          await fs.unlink(file);
+          return true;
+        } catch (err) {
+          if (isMissing(err)) return false;
+          throw err;
+        }
+      };
+      const match = options.ifGenerationMatch;
+      if (match === undefined) return remove();
+      return withProcessLock(file, async () => {
+        if ((await statGeneration(file)) !== match) throw new PreconditionFailedError(key);
+        return remove();
+      });
+    },
+
+    async list(prefix, { startAfter, limit }) {
+      // Prefixes used by the stores end at a directory boundary ("…/runs/").
+      const slash = prefix.lastIndexOf('/');
+      const dirKey = prefix.slice(0, slash + 1);
+      const namePrefix = prefix.slice(slash + 1);
+      let names: string[];
+      try {
+        names = await fs.readdir(dirKey === '' ? root : resolve(dirKey.slice(0, -1)));
+      } catch (err) {
+        if (isMissing(err)) return { keys: [], next: null };
+        throw err;
+      }
+      const all = names
+        .filter((n) => !n.startsWith('.tmp-') && n.startsWith(namePrefix))
+        .map((n) => dirKey + n)
+        .filter((k) => startAfter === undefined || k > startAfter)
+        .sort();
+      const keys = all.slice(0, limit);
+      return { keys, next: all.length > limit ? (keys[keys.length - 1] ?? null) : null };
+    },
+  };
+}
