@@ -183,7 +183,11 @@ export function decide(command: Command, state: RunState, ctx: DecideContext): N
       }
       if (!isTerminal(state.status)) throw conflict(`run is ${state.status}; wait for it to stop before retrying a node`);
       const graph = Object.entries(state.nodes).map(([id, x]) => ({ id, deps: x.deps }));
-      const reset = downstreamOf(graph, command.node).filter((id) => state.nodes[id]?.status !== 'pending' || id === command.node);
+      // Downstream work is redone; nodes stopped by a run-wide cancel resume with it.
+      const downstream = new Set(downstreamOf(graph, command.node));
+      const reset = graph
+        .map((n) => n.id)
+        .filter((id) => id === command.node || (downstream.has(id) && state.nodes[id]?.status !== 'pending') || state.nodes[id]?.status === 'cancelled');
       return [ev('node.retry.requested', { node: command.node, by: command.by, reset })];
     }
 

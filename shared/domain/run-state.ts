@@ -93,193 +93,211 @@ export function isTerminal(status: RunStatus): boolean {
   return TERMINAL.has(status);
 }
 
-function withNode(state: RunState, id: string, update: (n: NodeState) => NodeState): RunState {
-  const node = state.nodes[id];
-  if (!node) return state;
-  const nodes = { ...state.nodes, [id]: update(node) };
-  return { ...state, nodes, progress: progressOf(nodes) };
+/**
+ * A deep-enough copy for `apply` to mutate: every container `apply` writes to
+ * is fresh, and the objects it replaces (lastAttempt, executions' entries)
+ * are never mutated in place, so the source state is never touched.
+ */
+function draftOf(s: RunState): RunState {
+  const nodes: Record<string, NodeState> = {};
+  for (const id in s.nodes) nodes[id] = { ...(s.nodes[id] as NodeState) };
+  return { ...s, progress: { ...s.progress }, nodes, executions: s.executions.slice(), usage: { ...s.usage } };
 }
 
-function progressOf(nodes: Record<string, NodeState>): { done: number; total: number } {
-  const all = Object.values(nodes);
-  return { done: all.filter((n) => n.status === 'succeeded').length, total: all.length };
+function recount(d: RunState): void {
+  let done = 0;
+  let total = 0;
+  for (const id in d.nodes) {
+    total++;
+    if ((d.nodes[id] as NodeState).status === 'succeeded') done++;
+  }
+  d.progress = { done, total };
 }
 
-function withExecution(state: RunState, id: string, update: (e: ExecutionState) => ExecutionState): RunState {
-  const i = state.executions.findIndex((e) => e.id === id);
-  if (i < 0) return state;
-  const executions = state.executions.slice();
-  executions[i] = update(executions[i] as ExecutionState);
-  return { ...state, executions };
+/** Changes a node's status, keeping `progress.done` in step without a recount. */
+function setStatus(d: RunState, n: NodeState, status: NodeStatus): void {
+  if (n.status === status) return;
+  if (n.status === 'succeeded') d.progress.done--;
+  if (status === 'succeeded') d.progress.done++;
+  n.status = status;
 }
 
-function endAttempt(
-  node: NodeState,
-  attempt: number,
-  status: AttemptStatus,
-  at: string,
-  error: AttemptError | null,
-): LastAttempt {
+function executionIndex(d: RunState, id: string): number {
+  // Events almost always concern the newest execution: search from the end.
+  for (let i = d.executions.length - 1; i >= 0; i--) if ((d.executions[i] as ExecutionState).id === id) return i;
+  return -1;
+}
+
+function updateExecution(d: RunState, id: string, update: (e: ExecutionState) => ExecutionState): void {
+  const i = executionIndex(d, id);
+  if (i >= 0) d.executions[i] = update(d.executions[i] as ExecutionState);
+}
+
+function endAttempt(node: NodeState, attempt: number, status: AttemptStatus, at: string, error: AttemptError | null): LastAttempt {
   const startedAt = node.lastAttempt && node.lastAttempt.n === attempt ? node.lastAttempt.startedAt : at;
   return { n: attempt, status, startedAt, endedAt: at, error };
 }
 
-/** Folds one event into the state. Pure, total, and never throws. */
+function addUsage(d: RunState, usage: { promptTokens: number; outputTokens: number } | undefined): void {
+  if (!usage) return;
+  d.usage = { promptTokens: d.usage.promptTokens + usage.promptTokens, outputTokens: d.usage.outputTokens + usage.outputTokens };
+}
+
+/** Folds one event into the state. Pure (it copies first), total, and never throws. */
 export function evolve(previous: RunState, event: StoredEvent): RunState {
   if (event.seq <= previous.lastSeq) return previous;
-  const state: RunState = { ...previous, lastSeq: event.seq, updatedAt: event.at || previous.updatedAt };
+  const d = draftOf(previous);
+  apply(d, event);
+  return d;
+}
+
+/** The fold: `events.reduce(evolve, from)`, with one copy instead of one per event. */
+export function project(events: Iterable<StoredEvent>, from: RunState = initialState()): RunState {
+  const d = draftOf(from);
+  for (const e of events) if (e.seq > d.lastSeq) apply(d, e);
+  return d;
+}
+
+/** Applies one event to a draft this module owns. The only place run semantics live. */
+function apply(d: RunState, event: StoredEvent): void {
+  d.lastSeq = event.seq;
+  if (event.at) d.updatedAt = event.at;
   // A type from a newer writer: keep its place in the log, change nothing else.
-  if ('unknown' in event || !isKnownType(event.type)) return state;
+  if ('unknown' in event || !isKnownType(event.type)) return;
 
   switch (event.type) {
     case 'run.created': {
-      const d = event.data;
+      const x = event.data;
       const nodes: Record<string, NodeState> = {};
-      for (const n of d.nodes) {
-        nodes[n.id] = {
-          status: 'pending',
-          deps: [...n.deps],
-          attempts: 0,
-          budgetUsed: 0,
-          maxAttempts: n.maxAttempts,
-          lastAttempt: null,
-          artifacts: [],
-        };
+      for (const n of x.nodes) {
+        nodes[n.id] = { status: 'pending', deps: [...n.deps], attempts: 0, budgetUsed: 0, maxAttempts: n.maxAttempts, lastAttempt: null, artifacts: [] };
       }
-      return {
-        ...state,
-        runId: d.runId,
-        tenant: d.tenant,
-        label: d.label,
-        signature: d.signature,
-        params: d.params,
-        pipelineVersion: d.pipelineVersion,
-        appVersion: d.appVersion,
-        llm: d.llm,
-        createdAt: event.at,
-        nodes,
-        progress: progressOf(nodes),
-      };
+      d.runId = x.runId;
+      d.tenant = x.tenant;
+      d.label = x.label;
+      d.signature = x.signature;
+      d.params = x.params;
+      d.pipelineVersion = x.pipelineVersion;
+      d.appVersion = x.appVersion;
+      d.llm = x.llm;
+      d.createdAt = event.at;
+      d.nodes = nodes;
+      recount(d);
+      return;
     }
     case 'execution.requested':
-      return {
-        ...state,
-        status: state.status === 'running' ? 'running' : 'queued',
-        executions: [
-          ...state.executions,
-          {
-            id: event.data.executionId,
-            reason: event.data.reason,
-            requestedAt: event.at,
-            launchedAs: null,
-            startedAt: null,
-            endedAt: null,
-            outcome: null,
-            cloudRunExecution: null,
-            taskAttempts: 0,
-          },
-        ],
-      };
+      if (d.status !== 'running') d.status = 'queued';
+      d.executions.push({
+        id: event.data.executionId,
+        reason: event.data.reason,
+        requestedAt: event.at,
+        launchedAs: null,
+        startedAt: null,
+        endedAt: null,
+        outcome: null,
+        cloudRunExecution: null,
+        taskAttempts: 0,
+      });
+      return;
     case 'execution.launched':
-      return withExecution(state, event.data.executionId, (e) => ({ ...e, launchedAs: event.data.name }));
+      updateExecution(d, event.data.executionId, (e) => ({ ...e, launchedAs: event.data.name }));
+      return;
     case 'execution.started': {
-      const d = event.data;
-      const next = withExecution(state, d.executionId, (e) => ({
+      const x = event.data;
+      if (executionIndex(d, x.executionId) < 0) return;
+      updateExecution(d, x.executionId, (e) => ({
         ...e,
         startedAt: e.startedAt ?? event.at,
         endedAt: null,
         outcome: null,
-        cloudRunExecution: d.cloudRunExecution ?? e.cloudRunExecution,
+        cloudRunExecution: x.cloudRunExecution ?? e.cloudRunExecution,
         taskAttempts: e.taskAttempts + 1,
       }));
-      return isTerminal(next.status) ? next : { ...next, status: 'running' };
+      if (!isTerminal(d.status)) d.status = 'running';
+      return;
     }
     case 'execution.finished':
-      return withExecution(state, event.data.executionId, (e) => ({ ...e, endedAt: event.at, outcome: event.data.outcome }));
+      updateExecution(d, event.data.executionId, (e) => ({ ...e, endedAt: event.at, outcome: event.data.outcome }));
+      return;
     case 'node.attempt.started': {
-      const d = event.data;
-      return withNode(state, d.node, (n) => ({
-        ...n,
-        status: 'running',
-        attempts: Math.max(n.attempts, d.attempt),
-        lastAttempt: { n: d.attempt, status: 'running', startedAt: event.at, endedAt: null, error: null },
-      }));
+      const n = d.nodes[event.data.node];
+      if (!n) return;
+      setStatus(d, n, 'running');
+      n.attempts = Math.max(n.attempts, event.data.attempt);
+      n.lastAttempt = { n: event.data.attempt, status: 'running', startedAt: event.at, endedAt: null, error: null };
+      return;
     }
     case 'node.attempt.succeeded': {
-      const d = event.data;
-      const usage = d.usage
-        ? { promptTokens: state.usage.promptTokens + d.usage.promptTokens, outputTokens: state.usage.outputTokens + d.usage.outputTokens }
-        : state.usage;
-      return withNode({ ...state, usage }, d.node, (n) => ({
-        ...n,
-        status: 'succeeded',
-        budgetUsed: n.budgetUsed + 1,
-        lastAttempt: endAttempt(n, d.attempt, 'succeeded', event.at, null),
-        artifacts: d.artifacts.map((a) => a.name),
-      }));
+      const n = d.nodes[event.data.node];
+      addUsage(d, event.data.usage);
+      if (!n) return;
+      setStatus(d, n, 'succeeded');
+      n.budgetUsed++;
+      n.lastAttempt = endAttempt(n, event.data.attempt, 'succeeded', event.at, null);
+      n.artifacts = event.data.artifacts.map((a) => a.name);
+      return;
     }
     case 'node.attempt.failed': {
-      const d = event.data;
-      const usage = d.usage
-        ? { promptTokens: state.usage.promptTokens + d.usage.promptTokens, outputTokens: state.usage.outputTokens + d.usage.outputTokens }
-        : state.usage;
-      return withNode({ ...state, usage }, d.node, (n) => ({
-        ...n,
-        status: d.willRetry ? 'pending' : 'failed',
-        budgetUsed: n.budgetUsed + 1,
-        lastAttempt: endAttempt(n, d.attempt, 'failed', event.at, d.error),
-      }));
+      const n = d.nodes[event.data.node];
+      addUsage(d, event.data.usage);
+      if (!n) return;
+      setStatus(d, n, event.data.willRetry ? 'pending' : 'failed');
+      n.budgetUsed++;
+      n.lastAttempt = endAttempt(n, event.data.attempt, 'failed', event.at, event.data.error);
+      return;
     }
     case 'node.attempt.abandoned': {
-      const d = event.data;
-      return withNode(state, d.node, (n) => ({
-        ...n,
-        status: n.status === 'running' ? 'pending' : n.status,
-        lastAttempt: endAttempt(n, d.attempt, 'abandoned', event.at, null),
-      }));
+      const n = d.nodes[event.data.node];
+      if (!n) return;
+      if (n.status === 'running') setStatus(d, n, 'pending');
+      n.lastAttempt = endAttempt(n, event.data.attempt, 'abandoned', event.at, null);
+      return;
     }
     case 'node.attempt.cancelled': {
-      const d = event.data;
-      return withNode(state, d.node, (n) => ({
-        ...n,
-        status: 'cancelled',
-        lastAttempt: endAttempt(n, d.attempt, 'cancelled', event.at, null),
-      }));
+      const n = d.nodes[event.data.node];
+      if (!n) return;
+      setStatus(d, n, 'cancelled');
+      n.lastAttempt = endAttempt(n, event.data.attempt, 'cancelled', event.at, null);
+      return;
     }
-    case 'node.retry.requested': {
-      let next: RunState = { ...state, status: 'queued', failure: null, cancelRequested: false };
+    case 'node.retry.requested':
+      d.status = 'queued';
+      d.failure = null;
+      d.cancelRequested = false;
       for (const id of event.data.reset) {
-        next = withNode(next, id, (n) => ({ ...n, status: 'pending', budgetUsed: 0, artifacts: n.status === 'succeeded' ? [] : n.artifacts }));
+        const n = d.nodes[id];
+        if (!n) continue;
+        if (n.status === 'succeeded') n.artifacts = [];
+        setStatus(d, n, 'pending');
+        n.budgetUsed = 0;
       }
-      return next;
-    }
+      return;
     case 'run.cancel.requested':
-      return isTerminal(state.status) ? state : { ...state, cancelRequested: true };
-    case 'run.cancelled': {
-      const nodes: Record<string, NodeState> = {};
-      for (const [id, n] of Object.entries(state.nodes)) {
-        nodes[id] = n.status === 'pending' || n.status === 'running' ? { ...n, status: 'cancelled' } : n;
+      if (!isTerminal(d.status)) d.cancelRequested = true;
+      return;
+    case 'run.cancelled':
+      for (const id in d.nodes) {
+        const n = d.nodes[id] as NodeState;
+        if (n.status === 'pending' || n.status === 'running') setStatus(d, n, 'cancelled');
       }
-      return { ...state, status: 'cancelled', nodes, progress: progressOf(nodes) };
-    }
+      d.status = 'cancelled';
+      return;
     case 'run.completed':
-      return { ...state, status: 'succeeded', failure: null };
+      d.status = 'succeeded';
+      d.failure = null;
+      return;
     case 'run.failed':
-      return { ...state, status: 'failed', failure: { node: event.data.node, reason: event.data.reason } };
+      d.status = 'failed';
+      d.failure = { node: event.data.node, reason: event.data.reason };
+      return;
     case 'run.deleted':
-      return { ...state, deleted: true };
+      d.deleted = true;
+      return;
     default: {
       const exhaustive: never = event;
-      return exhaustive ? state : state;
+      return exhaustive;
     }
   }
-}
-
-/** The fold: `events.reduce(evolve, from)`. */
-export function project(events: Iterable<StoredEvent>, from: RunState = initialState()): RunState {
-  let state = from;
-  for (const e of events) state = evolve(state, e);
-  return state;
 }
 
 /** Attempts that were started and never ended (their execution died). */

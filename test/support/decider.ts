@@ -1,0 +1,112 @@
+/**
+ * Given/when/then for the Decider, and a generator of valid event histories
+ * (random commands run through `decide`, illegal ones dropped) for property tests.
+ */
+import { expect } from 'chai';
+import { decide, DomainError, type Command, type DecideContext } from '../../shared/domain/decide.ts';
+import type { NewEvent, RunCreatedData, StoredEvent } from '../../shared/domain/events.ts';
+import { project, type RunState } from '../../shared/domain/run-state.ts';
+import { SCENARIOFORGE_PIPELINE } from '../../shared/domain/scenarioforge-pipeline.ts';
+
+export const RUN_ID = '0190c1a8-0000-7000-8000-000000000001';
+
+let ids = 0;
+
+export function testContext(start = Date.parse('2026-11-27T10:00:00.000Z')): DecideContext & { tick(ms?: number): void } {
+  let now = start;
+  return {
+    get now() {
+      return new Date(now).toISOString();
+    },
+    newId: () => `id-${++ids}`,
+    tick(ms = 1000) {
+      now += ms;
+    },
+  };
+}
+
+export function createdData(overrides: Partial<RunCreatedData> = {}): RunCreatedData {
+  return {
+    runId: RUN_ID,
+    tenant: 'acme',
+    label: 'Grid 2035',
+    params: { company: 'Acme Grid', focalQuestion: 'How will grid operators fund 2035?', horizonYear: 2035 },
+    signature: `sha256:${'0'.repeat(64)}`,
+    pipelineVersion: 'v1',
+    appVersion: 'test',
+    nodes: SCENARIOFORGE_PIPELINE.nodes.map((n) => ({ id: n.id, deps: [...n.deps], maxAttempts: 3 })),
+    llm: { provider: 'offline', model: 'offline', keySource: 'none', keyFingerprint: null },
+    ...overrides,
+  };
+}
+
+/** Gives sequence numbers to new events, continuing after `from`. */
+export function sequenced(events: NewEvent[], from: number): StoredEvent[] {
+  return events.map((e, i) => ({ ...e, seq: from + i + 1 }) as StoredEvent);
+}
+
+/** Applies commands one after another; returns the whole history. */
+export function run(commands: Command[], ctx = testContext()): StoredEvent[] {
+  const history: StoredEvent[] = [];
+  for (const c of commands) {
+    const state = project(history);
+    history.push(...sequenced(decide(c, state, ctx), history.length));
+  }
+  return history;
+}
+
+export function given(history: StoredEvent[]) {
+  const state: RunState = project(history);
+  return {
+    state,
+    when(command: Command, ctx = testContext()) {
+      let events: NewEvent[] = [];
+      let error: unknown = null;
+      try {
+        events = decide(command, state, ctx);
+      } catch (err) {
+        error = err;
+      }
+      return {
+        thenTypes(...types: string[]) {
+          if (error) throw error;
+          expect(events.map((e) => e.type)).to.deep.equal(types);
+          return events;
+        },
+        thenState(): RunState {
+          if (error) throw error;
+          return project(sequenced(events, history.length), state);
+        },
+        thenRefused(code: 'not_found' | 'conflict' | 'invalid', message?: RegExp) {
+          expect(error, 'expected the command to be refused').to.be.instanceOf(DomainError);
+          expect((error as DomainError).code).to.equal(code);
+          if (message) expect((error as DomainError).message).to.match(message);
+        },
+      };
+    },
+  };
+}
+
+/** Runs the pipeline to completion through the Decider, attempt by attempt. */
+export function succeedAll(history: StoredEvent[], executionId: string, ctx = testContext()): StoredEvent[] {
+  const out = history.slice();
+  const step = (c: Command) => out.push(...sequenced(decide(c, project(out), ctx), out.length));
+  for (;;) {
+    const state = project(out);
+    const ready = Object.entries(state.nodes).filter(
+      ([, n]) => n.status === 'pending' && n.deps.every((d) => state.nodes[d]?.status === 'succeeded'),
+    );
+    if (ready.length === 0) break;
+    for (const [id] of ready) {
+      step({ type: 'StartAttempt', node: id, executionId });
+      const attempt = project(out).nodes[id]?.lastAttempt?.n ?? 1;
+      step({ type: 'SucceedAttempt', node: id, attempt, durationMs: 5, artifacts: [] });
+    }
+  }
+  return out;
+}
+
+/** The history after one more command (throws what `decide` throws). */
+export function step(history: StoredEvent[], command: Command, ctx = testContext()): StoredEvent[] {
+  return [...history, ...sequenced(decide(command, project(history), ctx), history.length)];
+}
