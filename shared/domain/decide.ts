@@ -26,6 +26,7 @@ export type Command =
       normalization?: { issues: string[] };
     }
   | { type: 'CancelAttempt'; node: string; attempt: number; durationMs: number }
+  | { type: 'AbandonAttempt'; node: string; attempt: number; reason: string }
   | { type: 'RetryNode'; node: string; by: string }
   | { type: 'RequestCancel'; by: string }
   | { type: 'ConfirmCancel' }
@@ -95,6 +96,10 @@ export function decide(command: Command, state: RunState, ctx: DecideContext): N
       requireRun(state);
       if (isTerminal(state.status)) throw conflict(`run is already ${state.status}`);
       const events: NewEvent[] = [];
+      // Started by hand (no request on record): record the request it stands for.
+      if (!state.executions.some((e) => e.id === command.executionId)) {
+        events.push(ev('execution.requested', { executionId: command.executionId, reason: 'resume' }));
+      }
       // A different execution that never finished died; close it before taking over.
       for (const e of state.executions) {
         if (e.id !== command.executionId && e.startedAt !== null && e.outcome === null) {
@@ -173,6 +178,12 @@ export function decide(command: Command, state: RunState, ctx: DecideContext): N
       const n = requireNode(state, command.node);
       if (n.status !== 'running' || n.lastAttempt?.n !== command.attempt) return [];
       return [ev('node.attempt.cancelled', { node: command.node, attempt: command.attempt, durationMs: command.durationMs })];
+    }
+
+    case 'AbandonAttempt': {
+      const n = requireNode(state, command.node);
+      if (n.status !== 'running' || n.lastAttempt?.n !== command.attempt) return [];
+      return [ev('node.attempt.abandoned', { node: command.node, attempt: command.attempt, reason: command.reason })];
     }
 
     case 'RetryNode': {

@@ -1,0 +1,83 @@
+/**
+ * The Cloud Run Job entrypoint (and the local launcher's child): the one
+ * composition root of the job. Reads RUN_ID and EXECUTION_ID, runs the
+ * execution, and exits 0 for a terminal run state (or nothing to do) and
+ * non-zero for infrastructure trouble or SIGTERM, so the platform's task retry
+ * resumes by replay.
+ */
+import { v7 as uuidv7 } from 'uuid';
+import { ConfigError, loadConfig } from '../shared/config.ts';
+import { publisherFromConfig } from '../shared/events-bus/from-config.ts';
+import { modelFromConfig } from '../shared/llm/from-config.ts';
+import { ensureError, getLogger } from '../shared/logger.ts';
+import { runStoreFromConfig } from '../shared/store/from-config.ts';
+import { isRunId } from '../shared/store/keys.ts';
+import { NODES } from './nodes/index.ts';
+import { defaultRunnerOptions, runExecution } from './runner.ts';
+
+/** Cloud Run sends SIGKILL 10 s after SIGTERM: be gone well before. */
+const SIGTERM_DEADLINE_MS = 8_000;
+
+function fail(line: string, code = 2): never {
+  process.stderr.write(`scenarioforge-job: ${line}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<number> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) fail(`config: ${err.message}`);
+    throw err;
+  }
+  const runId = process.env.RUN_ID?.trim() ?? '';
+  const executionId = process.env.EXECUTION_ID?.trim() ?? '';
+  if (!isRunId(runId)) fail('RUN_ID: must be a run id (a lowercase UUID)');
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(executionId)) fail('EXECUTION_ID: must be 1–128 letters, digits, "-" or "_"');
+  const taskAttempt = process.env.CLOUD_RUN_TASK_ATTEMPT?.trim();
+  if (taskAttempt !== undefined && taskAttempt !== '' && !/^\d+$/.test(taskAttempt)) fail('CLOUD_RUN_TASK_ATTEMPT: must be a non-negative integer');
+
+  const logger = getLogger({ name: 'job-runner', level: config.logLevel });
+  const store = runStoreFromConfig(config);
+  const publisher = publisherFromConfig(config, 'job-runner');
+  const model = modelFromConfig(config);
+
+  const stop = new AbortController();
+  process.once('SIGTERM', () => {
+    logger.warn({ runId, executionId }, 'SIGTERM: stopping, flushing, releasing the lease');
+    stop.abort();
+    setTimeout(() => {
+      logger.error({ runId, executionId }, 'SIGTERM deadline passed; exiting');
+      process.exit(143);
+    }, SIGTERM_DEADLINE_MS).unref();
+  });
+
+  const options = {
+    ...defaultRunnerOptions(store),
+    concurrency: config.nodeConcurrency,
+    retryBaseMs: config.nodeRetryBaseMs,
+  };
+  const result = await runExecution(
+    { store, model, nodes: NODES, publisher, logger, newId: uuidv7 },
+    {
+      runId,
+      executionId,
+      ...(process.env.CLOUD_RUN_EXECUTION ? { cloudRunExecution: process.env.CLOUD_RUN_EXECUTION } : {}),
+      ...(taskAttempt ? { taskAttempt: Number(taskAttempt) } : {}),
+    },
+    options,
+    stop.signal,
+  );
+  logger.info({ runId, executionId, outcome: result.outcome, attempts: result.attempts }, 'execution ended');
+  await publisher.close().catch(() => undefined);
+  return result.exitCode;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`${JSON.stringify({ severity: 'ERROR', message: `job failed: ${ensureError(err).message}` })}\n`);
+    process.exit(1);
+  },
+);

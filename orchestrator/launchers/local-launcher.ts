@@ -1,0 +1,214 @@
+/**
+ * The local JobLauncher: runs the job entrypoint as a detached child process
+ * and supervises it the way Cloud Run supervises a task, so the job cannot
+ * tell the two apart (same env names, same retry-by-replay behaviour).
+ */
+import { randomBytes } from 'node:crypto';
+import { access } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
+import {
+  LaunchError, silentLogger,
+  type JobLauncher, type LaunchRequest, type LaunchResult, type LauncherLogger,
+} from './job-launcher.ts';
+import { superviseTask, type AttemptRecord, type SupervisedTask, type TaskOutcome, type TaskStdio } from './task-supervisor.ts';
+
+export interface LocalLauncherOptions {
+  /** Absolute path of the job entrypoint (job-runner/main.ts), run with `execPath`. */
+  entrypoint: string;
+  /**
+   * The child's base environment, e.g. the store config. `process.env` is not
+   * inherited: pass what the job needs. Env, never argv, is where secrets go.
+   */
+  env: Record<string, string>;
+  /** Task retries after the first attempt (JOB_MAX_RETRIES); 0–10, default 3. */
+  maxRetries?: number;
+  /** Where the child's stdout/stderr go: this process's stderr (default) or nowhere. */
+  stdio?: TaskStdio;
+  /** Reported as CLOUD_RUN_JOB; default `scenarioforge-local`. */
+  jobName?: string;
+  /** Per-attempt timeout, like the Cloud Run task timeout. Default: none. */
+  taskTimeoutSeconds?: number;
+  /** SIGTERM → SIGKILL delay for timeouts and for close(); default 10 000 ms like Cloud Run. */
+  killGraceMs?: number;
+  /** On close(): SIGTERM the children (default) or leave them running unsupervised. */
+  onClose?: 'terminate' | 'detach';
+  /** The Node binary; default `process.execPath` (Node 22, which runs .ts directly). */
+  execPath?: string;
+  /** Extra Node flags placed before the entrypoint (no secrets). */
+  execArgv?: string[];
+  /** Called once per execution when it has ended for good. */
+  onExit?: (info: LocalExecutionEnd) => void;
+  logger?: LauncherLogger;
+}
+
+export interface LocalExecutionEnd {
+  runId: string;
+  executionId: string;
+  /** The LaunchResult name, `local/executions/<short>`. */
+  name: string;
+  outcome: TaskOutcome;
+  /** Exit code of the last attempt; null when it died by a signal. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Attempts started (1 + retries). */
+  attempts: number;
+}
+
+export interface LocalRunningTask {
+  runId: string;
+  executionId: string;
+  name: string;
+  pid: number;
+  /** 0-based, as CLOUD_RUN_TASK_ATTEMPT. */
+  attempt: number;
+}
+
+export interface LocalLauncher extends JobLauncher {
+  readonly backend: 'local';
+  /** The attempts alive right now. */
+  running(): LocalRunningTask[];
+  /**
+   * Resolves when the execution has ended for good. Takes an executionId (the
+   * latest launch with that id) or a LaunchResult name. Rejects for an unknown one.
+   */
+  waitFor(executionIdOrName: string): Promise<LocalExecutionEnd>;
+}
+
+interface Execution {
+  req: LaunchRequest;
+  name: string;
+  task: SupervisedTask;
+  end: Promise<LocalExecutionEnd>;
+}
+
+const MAX_REMEMBERED_ENDED = 1000;
+const SHORT_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/** Five lowercase alphanumerics, like the suffix of a Cloud Run execution name. */
+function shortSuffix(): string {
+  return [...randomBytes(5)].map((b) => SHORT_ALPHABET[b % SHORT_ALPHABET.length]).join('');
+}
+
+function checkMaxRetries(n: number): number {
+  if (!Number.isInteger(n) || n < 0 || n > 10) throw new RangeError(`maxRetries must be an integer 0–10 (JOB_MAX_RETRIES), got ${n}`);
+  return n;
+}
+
+export function getLocalLauncher(options: LocalLauncherOptions): LocalLauncher {
+  if (!isAbsolute(options.entrypoint)) throw new RangeError(`entrypoint must be an absolute path, got ${options.entrypoint}`);
+  const maxRetries = checkMaxRetries(options.maxRetries ?? 3);
+  const logger = options.logger ?? silentLogger;
+  const jobName = options.jobName ?? 'scenarioforge-local';
+  const killGraceMs = options.killGraceMs ?? 10_000;
+  const execPath = options.execPath ?? process.execPath;
+  const baseEnv = { ...options.env };
+  const executions = new Map<string, Execution>();
+  const latestByExecutionId = new Map<string, string>();
+  let closed = false;
+  // Ended executions stay findable by waitFor(), up to a bound, so a long-lived orchestrator does not grow without limit.
+  const ended: string[] = [];
+  const forget = (name: string): void => {
+    ended.push(name);
+    while (ended.length > MAX_REMEMBERED_ENDED) {
+      const old = ended.shift();
+      const e = old === undefined ? undefined : executions.get(old);
+      if (!e || old === undefined) continue;
+      executions.delete(old);
+      if (latestByExecutionId.get(e.req.executionId) === old) latestByExecutionId.delete(e.req.executionId);
+    }
+  };
+
+  const launch = async (req: LaunchRequest): Promise<LaunchResult> => {
+    if (closed) throw new LaunchError('local launcher is closed', { retryable: false, code: 'closed' });
+    try {
+      await access(options.entrypoint);
+    } catch {
+      throw new LaunchError(`job entrypoint not found: ${options.entrypoint}`, { retryable: false, code: 'ENOENT' });
+    }
+    const short = `local-${shortSuffix()}`;
+    const name = `local/executions/${short}`;
+    const fields = { runId: req.runId, executionId: req.executionId, execution: name };
+    const task = superviseTask({
+      command: execPath,
+      args: [...(options.execArgv ?? []), options.entrypoint],
+      envFor: (attempt) => ({
+        ...baseEnv,
+        RUN_ID: req.runId,
+        EXECUTION_ID: req.executionId,
+        CLOUD_RUN_JOB: jobName,
+        CLOUD_RUN_EXECUTION: short,
+        CLOUD_RUN_TASK_INDEX: '0',
+        CLOUD_RUN_TASK_ATTEMPT: String(attempt),
+        CLOUD_RUN_TASK_COUNT: '1',
+      }),
+      maxRetries,
+      stdio: options.stdio ?? 'stderr',
+      ...(options.taskTimeoutSeconds !== undefined ? { attemptTimeoutMs: options.taskTimeoutSeconds * 1000 } : {}),
+      killGraceMs,
+    }, {
+      onAttemptStart: (r: AttemptRecord) => logger.info({ ...fields, attempt: r.attempt, pid: r.pid }, 'job attempt started'),
+      onAttemptEnd: (r: AttemptRecord, willRetry: boolean) => {
+        const f = { ...fields, attempt: r.attempt, pid: r.pid, code: r.code, signal: r.signal, spawnError: r.spawnError, timedOut: r.timedOut, willRetry };
+        if (r.code === 0) logger.info(f, 'job attempt exited');
+        else logger.warn(f, willRetry ? 'job attempt failed; starting it again' : 'job attempt failed');
+      },
+    });
+    const end = task.done.then((taskEnd): LocalExecutionEnd => {
+      const info: LocalExecutionEnd = {
+        runId: req.runId, executionId: req.executionId, name,
+        outcome: taskEnd.outcome, code: taskEnd.code, signal: taskEnd.signal, attempts: taskEnd.attempts,
+      };
+      logger.info({ ...fields, outcome: info.outcome, code: info.code, signal: info.signal, attempts: info.attempts }, 'job execution ended');
+      try {
+        options.onExit?.(info);
+      } catch (err) {
+        logger.error({ ...fields, err: String(err) }, 'onExit hook threw');
+      }
+      forget(name);
+      return info;
+    });
+    const execution: Execution = { req, name, task, end };
+    executions.set(name, execution);
+    latestByExecutionId.set(req.executionId, name);
+    try {
+      await task.started;
+    } catch (err) {
+      executions.delete(name);
+      if (latestByExecutionId.get(req.executionId) === name) latestByExecutionId.delete(req.executionId);
+      const code = (err as NodeJS.ErrnoException).code ?? 'spawn_failed';
+      // EAGAIN/ENOMEM pass; a missing Node binary does not.
+      throw new LaunchError(`could not start the job process: ${code}`, { retryable: code !== 'ENOENT' && code !== 'EACCES', code });
+    }
+    return { backend: 'local', name };
+  };
+
+  const find = (idOrName: string): Execution | undefined =>
+    executions.get(idOrName) ?? executions.get(latestByExecutionId.get(idOrName) ?? '');
+
+  return {
+    backend: 'local',
+    launch,
+    running: () => {
+      const out: LocalRunningTask[] = [];
+      for (const e of executions.values()) {
+        const cur = e.task.current();
+        if (cur) out.push({ runId: e.req.runId, executionId: e.req.executionId, name: e.name, pid: cur.pid, attempt: cur.attempt });
+      }
+      return out;
+    },
+    waitFor: (idOrName) => {
+      const e = find(idOrName);
+      return e ? e.end : Promise.reject(new RangeError(`unknown local execution: ${idOrName}`));
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      const tasks = [...executions.values()].map((e) => e.task);
+      if ((options.onClose ?? 'terminate') === 'detach') {
+        for (const t of tasks) t.detach();
+        return;
+      }
+      await Promise.all(tasks.map((t) => t.stop(killGraceMs)));
+    },
+  };
+}

@@ -1,0 +1,47 @@
+/** Creating runs directly in a store, the way the orchestrator does, for job-level tests. */
+import { v7 as uuidv7 } from 'uuid';
+import type { BuildParams } from '../../shared/domain/params.ts';
+import { SCENARIOFORGE_PIPELINE } from '../../shared/domain/scenarioforge-pipeline.ts';
+import { decideAndAppend } from '../../shared/store/decide-and-append.ts';
+import type { RunStore } from '../../shared/store/run-store.ts';
+
+export const SAMPLE_PARAMS: BuildParams = {
+  company: 'Acme Grid',
+  focalQuestion: 'How will European grid operators fund the 2035 transition?',
+  horizonYear: 2035,
+  region: 'Europe',
+  industry: 'Electric utilities',
+};
+
+export const ctx = () => ({ now: new Date().toISOString(), newId: uuidv7 });
+
+export async function createRun(
+  store: RunStore,
+  options: { params?: BuildParams; maxAttempts?: number; executionId?: string; tenant?: string } = {},
+): Promise<{ runId: string; executionId: string }> {
+  const runId = uuidv7();
+  const executionId = options.executionId ?? `exec-${uuidv7()}`;
+  await decideAndAppend(
+    store,
+    runId,
+    [
+      {
+        type: 'CreateRun',
+        data: {
+          runId,
+          tenant: options.tenant ?? 'acme',
+          label: 'test run',
+          params: { ...(options.params ?? SAMPLE_PARAMS) },
+          signature: `sha256:${'1'.repeat(64)}`,
+          pipelineVersion: 'v1',
+          appVersion: 'test',
+          nodes: SCENARIOFORGE_PIPELINE.nodes.map((n) => ({ id: n.id, deps: [...n.deps], maxAttempts: options.maxAttempts ?? 3 })),
+          llm: { provider: 'offline', model: 'offline-library-v1', keySource: 'none', keyFingerprint: null },
+        },
+      },
+      { type: 'RequestExecution', executionId, reason: 'build' },
+    ],
+    ctx,
+  );
+  return { runId, executionId };
+}
