@@ -146,7 +146,9 @@ export function getLocalBlobStore(rootDir: string): LocalBlobStore {
       const match = options.ifGenerationMatch;
       if (match === undefined) return remove();
       return withProcessLock(file, async () => {
-        if ((await statGeneration(file)) !== match) throw new PreconditionFailedError(key);
+        const current = await statGeneration(file);
+        if (current === null) return false; // as GCS: 404 before preconditions
+        if (current !== match) throw new PreconditionFailedError(key);
         return remove();
       });
     },

@@ -45,6 +45,7 @@ export function getMemoryBlobStore(): MemoryBlobStore {
       return { generation };
     },
     async delete(key, options = {}) {
+      if (!objects.has(key)) return false; // GCS answers 404 before it looks at preconditions
       check(key, options.ifGenerationMatch);
       return objects.delete(key);
     },
