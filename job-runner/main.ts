@@ -23,10 +23,27 @@ function fail(line: string, code = 2): never {
   process.exit(code);
 }
 
+/**
+ * `SCENARIOFORGE_FAILPOINT=<name>:<n>` kills this process with SIGKILL at the
+ * n-th time the runner passes that point: how the crash tests pick their instant.
+ */
+function failpointsFrom(spec: string | undefined): { failpoint?: (name: string) => void } {
+  const m = spec ? /^([a-z-]+):(\d+)$/.exec(spec.trim()) : null;
+  if (!spec) return {};
+  if (!m) fail('SCENARIOFORGE_FAILPOINT: must be <name>:<n>');
+  const [, target, nth] = m;
+  let hits = 0;
+  return {
+    failpoint: (name) => {
+      if (name === target && ++hits === Number(nth)) process.kill(process.pid, 'SIGKILL');
+    },
+  };
+}
+
 async function main(): Promise<number> {
   let config;
   try {
-    config = loadConfig();
+    config = loadConfig(process.env, 'job');
   } catch (err) {
     if (err instanceof ConfigError) fail(`config: ${err.message}`);
     throw err;
@@ -59,7 +76,7 @@ async function main(): Promise<number> {
     retryBaseMs: config.nodeRetryBaseMs,
   };
   const result = await runExecution(
-    { store, model, nodes: NODES, publisher, logger, newId: uuidv7 },
+    { store, model, nodes: NODES, publisher, logger, newId: uuidv7, ...failpointsFrom(process.env.SCENARIOFORGE_FAILPOINT) },
     {
       runId,
       executionId,

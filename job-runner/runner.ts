@@ -43,6 +43,11 @@ export interface RunnerDeps {
   newId: () => string;
   now?: () => number;
   random?: () => number;
+  /**
+   * Named crash points for fault-injection tests (see main.ts): called at the
+   * instants where a crash is most interesting. A no-op in production.
+   */
+  failpoint?: (name: 'execution-started' | 'attempt-started' | 'artifacts-written' | 'committed') => void;
 }
 
 export interface ExecutionInput {
@@ -146,7 +151,10 @@ export async function runExecution(
     projectionTimer = setTimeout(() => void writeProjection(), wait);
   };
 
+  const failpoint = deps.failpoint ?? (() => undefined);
+
   const onCommit = async (committed: StoredEvent[], lastSeq: number): Promise<void> => {
+    failpoint('committed');
     const ids = new Set(committed.map((e) => e.id));
     pending = pending.filter((e) => !ids.has(e.id));
     if (lastSeq - committed.length === durable.lastSeq && committed.every((e, i) => e.seq === durable.lastSeq + i + 1)) {
@@ -201,6 +209,7 @@ export async function runExecution(
     const state = view();
     const started = now();
     try {
+      failpoint('attempt-started');
       if (!node) throw new Error(`no implementation for node ${id}`);
       const deps_ = state.nodes[id]?.deps ?? [];
       const inputs: Record<string, unknown> = {};
@@ -218,6 +227,7 @@ export async function runExecution(
       artifacts.push(await store.putArtifact(runId, `${id}.json`, JSON.stringify(result.value, null, 2) + '\n', 'application/json'));
       for (const f of result.files) artifacts.push(await store.putArtifact(runId, f.name, f.body, f.contentType));
       values.set(id, result.value);
+      failpoint('artifacts-written');
       record({
         type: 'SucceedAttempt',
         node: id,
@@ -317,6 +327,7 @@ export async function runExecution(
       ctx,
     );
     durable = project((await store.readLog(runId, durable.lastSeq)).events, durable);
+    failpoint('execution-started');
     if (started.events.length > 0) void outbox.publishCommitted(started.events, durable.status);
     committer = getGroupCommitter(store, runId, {
       onCommit,

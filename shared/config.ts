@@ -140,7 +140,10 @@ export function parseApiKeys(text: string, variable: string): Map<string, string
   return keys;
 }
 
-export function loadConfig(env: Env = process.env): Config {
+/** `orchestrator` needs API keys in cloud mode; the job never reads them (least privilege). */
+export type ConfigRole = 'orchestrator' | 'job';
+
+export function loadConfig(env: Env = process.env, role: ConfigRole = 'orchestrator'): Config {
   for (const name of ['RUN_STORE', 'JOB_LAUNCHER', 'LLM_PROVIDER', 'VECTOR_STORE'] as const) {
     const v = env[name];
     if (v !== undefined && v !== v.trim()) throw new ConfigError(name, 'must not have surrounding spaces');
@@ -173,8 +176,10 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   let apiKeys = new Map<string, string>();
-  if (env.API_KEYS?.trim() && env.API_KEYS_FILE?.trim()) throw new ConfigError('API_KEYS_FILE', 'set API_KEYS or API_KEYS_FILE, not both');
-  if (env.API_KEYS?.trim()) apiKeys = parseApiKeys(env.API_KEYS, 'API_KEYS');
+  if (role === 'job') {
+    // The job has no use for API keys; it does not even look.
+  } else if (env.API_KEYS?.trim() && env.API_KEYS_FILE?.trim()) throw new ConfigError('API_KEYS_FILE', 'set API_KEYS or API_KEYS_FILE, not both');
+  else if (env.API_KEYS?.trim()) apiKeys = parseApiKeys(env.API_KEYS, 'API_KEYS');
   else if (env.API_KEYS_FILE?.trim()) {
     let text: string;
     try {
@@ -184,7 +189,7 @@ export function loadConfig(env: Env = process.env): Config {
     }
     apiKeys = parseApiKeys(text, 'API_KEYS_FILE');
   }
-  if (apiKeys.size === 0 && storeKind === 'gcs') throw new ConfigError('API_KEYS', 'is required when RUN_STORE=gcs (or set API_KEYS_FILE)');
+  if (role === 'orchestrator' && apiKeys.size === 0 && storeKind === 'gcs') throw new ConfigError('API_KEYS', 'is required when RUN_STORE=gcs (or set API_KEYS_FILE)');
 
   const geminiApiKey = env.GEMINI_API_KEY?.trim() || null;
   const provider = oneOf(env, 'LLM_PROVIDER', ['gemini', 'offline'], geminiApiKey ? 'gemini' : storeKind === 'gcs' ? 'gemini' : 'offline');

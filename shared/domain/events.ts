@@ -174,3 +174,8 @@ export function parseEventLine(line: string): StoredEvent {
 export function serializeEvent(e: StoredEvent): string {
   return JSON.stringify({ v: e.v, seq: e.seq, id: e.id, type: e.type, at: e.at, data: e.data }) + '\n';
 }
+
+/** Narrows a stored event to one known type (an unknown event never matches). */
+export function isEventOf<T extends EventType>(e: StoredEvent, type: T): e is Extract<KnownEvent, { type: T }> {
+  return e.type === type && !('unknown' in e);
+}
