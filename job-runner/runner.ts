@@ -107,7 +107,10 @@ export async function runExecution(
     return { outcome: 'missing', exitCode: 0, attempts: 0 };
   }
   if (isTerminal(durable.status)) {
-    log.info({ status: durable.status }, 'run already finished; nothing to do');
+    // A crash after the last commit may have left run.json behind and events unpublished.
+    log.info({ status: durable.status }, 'run already finished; repairing run.json and publishing what is left');
+    await store.writeProjection(runId, durable);
+    await getOutboxPublisher({ store, publisher: deps.publisher, runId, tenant: durable.tenant, logger: log }).catchUp();
     return { outcome: 'already_finished', exitCode: 0, attempts: 0 };
   }
 

@@ -3,7 +3,7 @@
  * scenario-quadrants.ts for which node owns which poles).
  */
 import { z } from 'zod';
-import type { PipelineNode } from './node.ts';
+import type { NodeContext, PipelineNode } from './node.ts';
 import type { Pole, ScenarioNodeId } from './scenario-quadrants.ts';
 import type { Axis } from './uncertainties.ts';
 import { assertMethod, callModel, provenanceSchema, readInput, toModelSchema } from './model-call.ts';
@@ -83,8 +83,9 @@ export function scenarioNode(id: ScenarioNodeId): PipelineNode {
       const prompt = buildPrompt({
         node: id,
         task:
-          `Write the scenario for quadrant ${id} of the 2×2: the world where axis 1 "${axes[0].name}" sits at its ${q.axis1} pole ` +
-          `and axis 2 "${axes[1].name}" at its ${q.axis2} pole (the exact pole labels are in data.scenario). ` +
+          // Only fixed text outside the data block: axis names and labels are upstream output, so they stay inside it.
+          `Write the scenario for quadrant ${id} of the 2×2: the world where axis 1 sits at its ${q.axis1} pole ` +
+          `and axis 2 at its ${q.axis2} pole (names and exact pole labels in data.scenario). ` +
           'Give it a memorable name, a narrative from today to the horizon, winners and losers, signposts and implications for the company.',
         rules: [
           'axis1Pole and axis2Pole must repeat the pole labels of data.scenario exactly.',
@@ -112,7 +113,7 @@ export function scenarioNode(id: ScenarioNodeId): PipelineNode {
 }
 
 /** Reads the four scenario values from a node's inputs, in quadrant order. */
-export function readScenarios(ctx: Parameters<PipelineNode['run']>[0]): ScenarioValue[] {
+export function readScenarios(ctx: NodeContext): ScenarioValue[] {
   return SCENARIO_NODES.map((id) => readInput(ctx, id, scenarioValueSchema));
 }
 

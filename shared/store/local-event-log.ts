@@ -26,8 +26,21 @@ const isMissing = (err: unknown): boolean => (err as NodeJS.ErrnoException).code
 export function getLocalEventLog(blobs: LocalBlobStore, cacheSize = 256): EventLog {
   const cache = new Map<string, Cached>();
 
+  // Refreshes of one run are serialised in this process: each extends the cached
+  // parse in place, so two at once would both append the same new lines.
+  const queues = new Map<string, Promise<unknown>>();
+  const refresh = (runId: string): Promise<{ log: ParsedLog; size: number } | null> => {
+    const previous = queues.get(runId) ?? Promise.resolve();
+    const next = previous.then(() => refreshNow(runId), () => refreshNow(runId));
+    queues.set(runId, next);
+    void next.finally(() => {
+      if (queues.get(runId) === next) queues.delete(runId);
+    }).catch(() => undefined);
+    return next;
+  };
+
   /** Brings the cached parse up to the file's complete lines; null when there is no log. */
-  const refresh = async (runId: string): Promise<{ log: ParsedLog; size: number } | null> => {
+  const refreshNow = async (runId: string): Promise<{ log: ParsedLog; size: number } | null> => {
     const file = blobs.resolve(keys.events(runId));
     let fh;
     try {
@@ -96,19 +109,14 @@ export function getLocalEventLog(blobs: LocalBlobStore, cacheSize = 256): EventL
           const bytes = Buffer.from(fresh.map(serializeEvent).join(''), 'utf8');
           await fh.write(bytes, 0, bytes.length, log.validBytes);
           await fh.datasync();
-          for (const e of fresh) {
-            log.events.push(e);
-            log.ids.set(e.id, e);
-          }
-          log.lastSeq = fresh[fresh.length - 1]?.seq ?? log.lastSeq;
-          log.validBytes += bytes.length;
-          const st = await fh.stat({ bigint: true });
-          cache.set(runId, { ino: st.ino, log });
         } finally {
           await fh.close();
         }
         if (!found) await fsyncDir(path.dirname(file));
-        return { committed, written: fresh.length, lastSeq: log.lastSeq, generation: generationOf(log) };
+        // The cache learns our lines the way it learns anyone's: by reading them back.
+        const after = await refresh(runId);
+        const lastSeq = after?.log.lastSeq ?? 0;
+        return { committed, written: fresh.length, lastSeq, generation: String(lastSeq) };
       });
     },
   };

@@ -1,9 +1,8 @@
 import { expect } from 'chai';
-import stableStringify from 'fast-json-stable-stringify';
 import { v7 as uuidv7 } from 'uuid';
 import { NODES } from '../../job-runner/nodes/index.ts';
 import { runExecution, type RunnerOptions } from '../../job-runner/runner.ts';
-import { isEventOf, type StoredEvent } from '../../shared/domain/events.ts';
+import { isEventOf } from '../../shared/domain/events.ts';
 import { project } from '../../shared/domain/run-state.ts';
 import { getMemoryPublisher } from '../../shared/events-bus/event-publisher.ts';
 import { silentLogger } from '../../shared/logger.ts';
@@ -13,6 +12,7 @@ import type { RunStore } from '../../shared/store/run-store.ts';
 import { createRun, ctx } from '../support/runs.ts';
 import { denied, getScriptedModel, unavailable, type ScriptedModel } from '../support/scripted-model.ts';
 import { tempDir } from '../support/temp-dir.ts';
+import { checkLog } from '../support/log-checks.ts';
 
 const MODEL_NODES = Object.values(NODES).filter((n) => n.kind === 'model').map((n) => n.id).sort();
 
@@ -20,16 +20,6 @@ const options: RunnerOptions = { concurrency: 4, retryBaseMs: 5, retryMaxMs: 50,
 
 async function execute(store: RunStore, model: ScriptedModel, runId: string, executionId: string, stop = new AbortController().signal) {
   return runExecution({ store, model, nodes: NODES, publisher: getMemoryPublisher(), logger: silentLogger, newId: uuidv7 }, { runId, executionId }, options, stop);
-}
-
-/** Invariants every finished log must keep. */
-export async function checkLog(store: RunStore, runId: string): Promise<StoredEvent[]> {
-  const { events } = await store.readLog(runId);
-  expect(events.map((e) => e.seq)).to.deep.equal(events.map((_, i) => i + 1));
-  expect(new Set(events.map((e) => e.id)).size).to.equal(events.length);
-  const projection = (await store.readProjection(runId))?.toString();
-  expect(projection, 'run.json equals the fold of the log').to.equal(stableStringify(project(events)));
-  return events;
 }
 
 describe('job runner', function () {
