@@ -56,9 +56,11 @@ async function main(): Promise<number> {
   if (taskAttempt !== undefined && taskAttempt !== '' && !/^\d+$/.test(taskAttempt)) fail('CLOUD_RUN_TASK_ATTEMPT: must be a non-negative integer');
 
   const logger = getLogger({ name: 'job-runner', level: config.logLevel });
-  const store = runStoreFromConfig(config);
-  const publisher = publisherFromConfig(config, 'job-runner');
-  const model = modelFromConfig(config);
+  const [store, publisher, model] = await Promise.all([
+    runStoreFromConfig(config),
+    publisherFromConfig(config, 'job-runner'),
+    modelFromConfig(config),
+  ]);
 
   const stop = new AbortController();
   process.once('SIGTERM', () => {

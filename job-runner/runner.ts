@@ -19,7 +19,7 @@ import type { ModelClient } from '../shared/llm/model-client.ts';
 import { ensureError, type Logger } from '../shared/logger.ts';
 import { decideAndAppend } from '../shared/store/decide-and-append.ts';
 import { getGroupCommitter, type GroupCommitter } from '../shared/store/group-commit.ts';
-import type { RunStore } from '../shared/store/run-store.ts';
+import { sha256Hex, type RunStore } from '../shared/store/run-store.ts';
 import { acquireLease, type Lease } from './lease.ts';
 import { describeNodeFailure, type PipelineNode } from './nodes/node.ts';
 
@@ -74,7 +74,7 @@ export function defaultRunnerOptions(store: RunStore): RunnerOptions {
     retryMaxMs: 30_000,
     pollMs: slow ? 1000 : 200,
     leaseTtlMs: 30_000,
-    projectionIntervalMs: slow ? 1000 : 20,
+    projectionIntervalMs: slow ? 1000 : 200,
   };
 }
 
@@ -189,8 +189,43 @@ export async function runExecution(
     return events;
   };
 
+  let fatal: Error | null = null;
+  /**
+   * Records a decision whose events may only become durable after `persist`
+   * (artifacts first, then the event naming them). Its place in the log's order
+   * is taken now, so nothing decided later can overtake it.
+   */
+  const recordAfter = (command: Command, persist: () => Promise<void>): void => {
+    let events: NewEvent[];
+    try {
+      events = decide(command, view(), ctx());
+    } catch (err) {
+      if (err instanceof DomainError) return;
+      throw err;
+    }
+    if (!committer) throw new Error('recordAfter before the committer exists');
+    pending.push(...events);
+    const slot = committer.reserve();
+    persist().then(
+      () => void slot.fill(events),
+      (err: unknown) => {
+        // The place stays unfilled, so nothing after it is ever written: stop and let replay redo it.
+        fatal = ensureError(err);
+        log.error({ err: fatal.message }, 'persisting artifacts failed; stopping the execution');
+        nudge();
+      },
+    );
+  };
+
   const poll = async (): Promise<void> => {
     const fresh = await store.readLog(runId, durable.lastSeq);
+    if (fresh.lastSeq < durable.lastSeq) {
+      // The log went backwards (deleted under us): nothing this execution writes can be right.
+      fatal = new Error(`the log of run ${runId} shrank from seq ${durable.lastSeq} to ${fresh.lastSeq}`);
+      log.error(fatal.message);
+      nudge();
+      return;
+    }
     if (fresh.events.length > 0) {
       durable = project(fresh.events, durable);
       pending = pending.filter((e) => !fresh.events.some((f) => f.id === e.id));
@@ -226,19 +261,25 @@ export async function runExecution(
         attempt,
       });
       if (abort.signal.aborted) throw new Interrupted();
-      const artifacts: ArtifactRef[] = [];
-      artifacts.push(await store.putArtifact(runId, `${id}.json`, JSON.stringify(result.value, null, 2) + '\n', 'application/json'));
-      for (const f of result.files) artifacts.push(await store.putArtifact(runId, f.name, f.body, f.contentType));
+      const files = [{ name: `${id}.json`, body: JSON.stringify(result.value, null, 2) + '\n', contentType: 'application/json' }, ...result.files];
+      const blobs = files.map((f) => ({ name: f.name, bytes: typeof f.body === 'string' ? Buffer.from(f.body, 'utf8') : f.body, contentType: f.contentType }));
+      const artifacts: ArtifactRef[] = blobs.map((b) => ({ name: b.name, sha256: sha256Hex(b.bytes), size: b.bytes.length, contentType: b.contentType }));
       values.set(id, result.value);
-      failpoint('artifacts-written');
-      record({
-        type: 'SucceedAttempt',
-        node: id,
-        attempt,
-        durationMs: Math.round(now() - started),
-        artifacts,
-        ...(result.usage ? { usage: result.usage } : {}),
-      });
+      // Dependents may start now; the success event becomes durable only after its artifacts.
+      recordAfter(
+        {
+          type: 'SucceedAttempt',
+          node: id,
+          attempt,
+          durationMs: Math.round(now() - started),
+          artifacts,
+          ...(result.usage ? { usage: result.usage } : {}),
+        },
+        async () => {
+          for (const b of blobs) await store.putArtifact(runId, b.name, b.bytes, b.contentType);
+          failpoint('artifacts-written');
+        },
+      );
       log.info({ node: id, attempt, durationMs: Math.round(now() - started) }, 'attempt succeeded');
     } catch (err) {
       if (abort.signal.aborted) return; // stopped by cancel or SIGTERM; the loop records it
@@ -339,6 +380,10 @@ export async function runExecution(
     scheduleProjection();
 
     for (;;) {
+      if (fatal) {
+        for (const f of inflight.values()) f.abort.abort();
+        return { outcome: 'interrupted', exitCode: 1, attempts: attemptsStarted };
+      }
       if (leaseLost) {
         log.error('lease lost to another execution; stopping without further writes');
         for (const f of inflight.values()) f.abort.abort();
@@ -405,7 +450,7 @@ export async function runExecution(
     clearInterval(pollTimer);
     stop.removeEventListener('abort', onStop);
     if (projectionTimer) clearTimeout(projectionTimer);
-    if (!leaseLost) await committer?.flush().catch(() => undefined);
+    if (!leaseLost && !fatal) await committer?.flush().catch(() => undefined);
     await lease.release().catch(() => undefined);
   }
 }

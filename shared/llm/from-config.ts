@@ -1,17 +1,22 @@
-/** Chooses the ModelClient a configuration names. The key comes from the job's env (Secret Manager), never from the log. */
+/**
+ * Chooses the ModelClient a configuration names (the Gemini SDK is loaded only
+ * when chosen). The key comes from the job's env (Secret Manager), never from the log.
+ */
 import type { Config } from '../config.ts';
-import { getGeminiModel } from './gemini-model.ts';
 import type { ModelClient } from './model-client.ts';
-import { getOfflineModel } from './offline-model.ts';
 
 /** Thrown when the configuration asks for Gemini and no key is available to this process. */
 export class MissingModelKeyError extends Error {
   override readonly name = 'MissingModelKeyError';
 }
 
-export function modelFromConfig(config: Config, apiKey: string | null = config.geminiApiKey): ModelClient {
-  if (config.llm.provider === 'offline') return getOfflineModel({ latencyMs: config.llm.offlineLatencyMs });
+export async function modelFromConfig(config: Config, apiKey: string | null = config.geminiApiKey): Promise<ModelClient> {
+  if (config.llm.provider === 'offline') {
+    const { getOfflineModel } = await import('./offline-model.ts');
+    return getOfflineModel({ latencyMs: config.llm.offlineLatencyMs });
+  }
   if (!apiKey) throw new MissingModelKeyError('LLM_PROVIDER=gemini but GEMINI_API_KEY is not set');
+  const { getGeminiModel } = await import('./gemini-model.ts');
   return getGeminiModel({
     apiKey,
     model: config.llm.model,

@@ -4,6 +4,10 @@
  * per second per object). Order is kept, a failed batch stays at the head of
  * the queue and is retried with backoff, and `flush()` writes whatever is
  * buffered at once (SIGTERM). Nothing waits on durability unless it asks to.
+ *
+ * A writer may `reserve()` a place in the order before it knows it may write
+ * there (its artifacts are still being persisted): batches stop at the first
+ * unfilled place, so nothing decided after it becomes durable before it.
  */
 import type { PendingEvent, StoredEvent } from '../domain/events.ts';
 import type { RunStore } from './run-store.ts';
@@ -23,9 +27,16 @@ export interface GroupCommitStats {
   failures: number;
 }
 
+export interface Reservation {
+  /** Fills the reserved place (an empty list gives it up); resolves once durable. */
+  fill(events: readonly PendingEvent[]): Promise<StoredEvent[]>;
+}
+
 export interface GroupCommitter {
   /** Queues events; the promise resolves with them once durable (it may be ignored). */
   enqueue(events: readonly PendingEvent[]): Promise<StoredEvent[]>;
+  /** Takes the next place in the log's order, to be filled later. */
+  reserve(): Reservation;
   /** Writes everything queued now and resolves when it is durable. */
   flush(): Promise<void>;
   /** Events queued and not yet durable. */
@@ -34,7 +45,8 @@ export interface GroupCommitter {
 }
 
 interface Waiter {
-  events: readonly PendingEvent[];
+  /** null while reserved and not yet filled. */
+  events: readonly PendingEvent[] | null;
   resolve: (committed: StoredEvent[]) => void;
   reject: (err: unknown) => void;
 }
@@ -52,8 +64,14 @@ export function getGroupCommitter(store: RunStore, runId: string, options: Group
   let failures = 0;
 
   const writeBatch = async (): Promise<void> => {
-    const batch = queue.slice();
-    const events = batch.flatMap((w) => w.events);
+    const end = queue.findIndex((w) => w.events === null);
+    const batch = queue.slice(0, end < 0 ? queue.length : end);
+    const events = batch.flatMap((w) => w.events ?? []);
+    if (events.length === 0) {
+      queue.splice(0, batch.length);
+      for (const w of batch) w.resolve([]);
+      return;
+    }
     lastWriteAt = Date.now();
     try {
       const result = await store.append(runId, events);
@@ -63,8 +81,9 @@ export function getGroupCommitter(store: RunStore, runId: string, options: Group
       stats.events += result.written;
       let offset = 0;
       for (const w of batch) {
-        w.resolve(result.committed.slice(offset, offset + w.events.length));
-        offset += w.events.length;
+        const n = w.events?.length ?? 0;
+        w.resolve(result.committed.slice(offset, offset + n));
+        offset += n;
       }
       await options.onCommit?.(result.committed, result.lastSeq);
     } catch (err) {
@@ -75,10 +94,21 @@ export function getGroupCommitter(store: RunStore, runId: string, options: Group
     }
   };
 
+  let filled: (() => void) | null = null;
+  let nextFill = new Promise<void>((r) => (filled = r));
+  const signalFill = (): void => {
+    filled?.();
+    nextFill = new Promise<void>((r) => (filled = r));
+  };
+
+  const writable = (): boolean => queue.length > 0 && queue[0]?.events !== null;
+
   const drain = (): Promise<void> => {
-    running ??= (async () => {
+    if (running) return running;
+    if (!writable()) return Promise.resolve();
+    const loop = (async () => {
       try {
-        while (queue.length > 0) {
+        while (writable()) {
           const now = Date.now();
           const wait = Math.max(urgent > 0 ? 0 : lastWriteAt + intervalMs - now, retryAt - now);
           if (wait > 0) {
@@ -98,31 +128,52 @@ export function getGroupCommitter(store: RunStore, runId: string, options: Group
         running = null;
       }
     })();
-    return running;
+    // The loop always awaits before it can finish, so this runs before its `finally`.
+    running = loop;
+    return loop;
+  };
+
+  const reserve = (): Reservation => {
+    let resolve!: (committed: StoredEvent[]) => void;
+    let reject!: (err: unknown) => void;
+    const done = new Promise<StoredEvent[]>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const waiter: Waiter = { events: null, resolve, reject };
+    queue.push(waiter);
+    return {
+      fill(events) {
+        if (waiter.events !== null) throw new Error('a reservation is filled once');
+        waiter.events = events;
+        signalFill();
+        // Let the current tick's events join the batch before the first write.
+        if (!running) setImmediate(() => void drain());
+        return done;
+      },
+    };
   };
 
   return {
     enqueue(events) {
-      return new Promise((resolve, reject) => {
-        if (events.length === 0) return resolve([]);
-        queue.push({ events, resolve, reject });
-        // Let the current tick's events join the batch before the first write.
-        if (!running) setImmediate(() => void drain());
-      });
+      if (events.length === 0) return Promise.resolve([]);
+      return reserve().fill(events);
     },
+    reserve,
     async flush() {
       urgent++;
       try {
         while (queue.length > 0 || running) {
           (wake as (() => void) | null)?.();
-          await drain();
+          if (queue[0]?.events === null && !running) await nextFill;
+          else await drain();
         }
       } finally {
         urgent--;
       }
     },
     get pending() {
-      return queue.reduce((n, w) => n + w.events.length, 0);
+      return queue.reduce((n, w) => n + (w.events?.length ?? 0), 0);
     },
     stats,
   };
