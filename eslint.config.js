@@ -35,6 +35,12 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS is used only where a tool requires it (mocha reporters).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Scripts, tests and benchmarks print to the terminal on purpose.
     files: ['scripts/**/*.ts', 'test/**/*.ts'],
     rules: { 'no-console': 'off' },

@@ -31,6 +31,10 @@ function generationOf(st: { ino: bigint; ctimeNs: bigint; mtimeNs: bigint }): st
 
 const isMissing = (err: unknown): boolean => (err as NodeJS.ErrnoException).code === 'ENOENT';
 
+/** Far beyond the filesystem timestamp granularity (coarse clock ticks are a few ms). */
+const RACY_NS = 100_000_000n;
+const MAX_LISTINGS = 64;
+
 export interface LocalBlobStore extends BlobStore {
   readonly root: string;
   /** Absolute path of a key, confined to the root. */
@@ -56,6 +60,38 @@ export function getLocalBlobStore(rootDir: string): LocalBlobStore {
     const full = path.resolve(root, key);
     if (!full.startsWith(root + path.sep)) throw new InvalidKeyError('key', 'key must stay inside the store');
     return full;
+  };
+
+  /**
+   * A directory's entries, sorted; cached while the directory's mtime stays
+   * put, so listing a large directory again costs a stat, not a readdir and a
+   * sort. A listing read within RACY_NS of the mtime it saw is not cached:
+   * a change in the same clock tick would leave that mtime as it was.
+   */
+  const listings = new Map<string, { ino: bigint; mtimeNs: bigint; names: string[] }>();
+  const sortedNames = async (dir: string): Promise<string[] | null> => {
+    let st;
+    try {
+      st = await fs.stat(dir, { bigint: true });
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw err;
+    }
+    const cached = listings.get(dir);
+    if (cached && cached.ino === st.ino && cached.mtimeNs === st.mtimeNs) return cached.names;
+    let names: string[];
+    try {
+      names = (await fs.readdir(dir)).filter((n) => !n.startsWith('.tmp-')).sort();
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw err;
+    }
+    listings.delete(dir);
+    if (BigInt(Date.now()) * 1_000_000n - st.mtimeNs > RACY_NS) {
+      listings.set(dir, { ino: st.ino, mtimeNs: st.mtimeNs, names });
+      if (listings.size > MAX_LISTINGS) listings.delete(listings.keys().next().value as string);
+    }
+    return names;
   };
 
   const statGeneration = async (file: string): Promise<string | null> => {
@@ -158,20 +194,31 @@ export function getLocalBlobStore(rootDir: string): LocalBlobStore {
       const slash = prefix.lastIndexOf('/');
       const dirKey = prefix.slice(0, slash + 1);
       const namePrefix = prefix.slice(slash + 1);
-      let names: string[];
-      try {
-        names = await fs.readdir(dirKey === '' ? root : resolve(dirKey.slice(0, -1)));
-      } catch (err) {
-        if (isMissing(err)) return { keys: [], next: null };
-        throw err;
+      const names = await sortedNames(dirKey === '' ? root : resolve(dirKey.slice(0, -1)));
+      if (names === null) return { keys: [], next: null };
+      // The first name after both the prefix's start and `startAfter`, by binary search: a page costs its size.
+      const after = startAfter !== undefined && startAfter.startsWith(dirKey) ? startAfter.slice(dirKey.length) : undefined;
+      let lo = 0;
+      let hi = names.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const n = names[mid] as string;
+        if (n < namePrefix || (after !== undefined && n <= after)) lo = mid + 1;
+        else hi = mid;
       }
-      const all = names
-        .filter((n) => !n.startsWith('.tmp-') && n.startsWith(namePrefix))
-        .map((n) => dirKey + n)
-        .filter((k) => startAfter === undefined || k > startAfter)
-        .sort();
-      const keys = all.slice(0, limit);
-      return { keys, next: all.length > limit ? (keys[keys.length - 1] ?? null) : null };
+      const keys: string[] = [];
+      let more = false;
+      for (let i = lo; i < names.length; i++) {
+        const n = names[i] as string;
+        if (!n.startsWith(namePrefix)) break;
+        if (startAfter !== undefined && dirKey + n <= startAfter) continue;
+        if (keys.length === limit) {
+          more = true;
+          break;
+        }
+        keys.push(dirKey + n);
+      }
+      return { keys, next: more ? (keys[keys.length - 1] ?? null) : null };
     },
   };
 }

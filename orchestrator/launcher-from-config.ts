@@ -1,0 +1,71 @@
+/**
+ * Chooses the JobLauncher a configuration names (used by main.ts only).
+ * Local: the job entrypoint as a supervised child process; children are
+ * detached on shutdown, so a run keeps going when the orchestrator stops
+ * (as a Cloud Run execution would). Cloud Run: `JobsClient.runJob`.
+ */
+import path from 'node:path';
+import type { Config, Env } from '../shared/config.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { LaunchWithEnv } from './context.ts';
+import { jobEnvFor } from './job-env.ts';
+import { getCloudRunLauncher } from './launchers/cloudrun-launcher.ts';
+import type { JobLauncher } from './launchers/job-launcher.ts';
+import { getLocalLauncher, type LocalLauncher } from './launchers/local-launcher.ts';
+
+export interface Launchers {
+  launcher: JobLauncher;
+  /** Local only: a launch whose child gets extra env (a request's Gemini key). */
+  launchWithEnv?: LaunchWithEnv;
+  close(): Promise<void>;
+}
+
+/** job-runner/main next to this module: `.ts` from source, `.js` once compiled. */
+export function jobEntrypoint(): string {
+  return path.join(import.meta.dirname, '..', 'job-runner', `main${path.extname(import.meta.filename)}`);
+}
+
+export function launchersFromConfig(config: Config, env: Env, logger: Logger): Launchers {
+  if (config.launcher.kind === 'cloudrun') {
+    const launcher = getCloudRunLauncher({
+      jobName: config.launcher.job,
+      ...(config.launcher.apiEndpoint ? { apiEndpoint: config.launcher.apiEndpoint } : {}),
+      logger,
+    });
+    return { launcher, close: () => launcher.close() };
+  }
+  const base = {
+    entrypoint: jobEntrypoint(),
+    env: jobEnvFor(config, env),
+    maxRetries: config.launcher.maxRetries,
+    onClose: 'detach' as const,
+    logger,
+  };
+  const launcher = getLocalLauncher(base);
+  // One launcher per keyed launch, so the key lives only in that child's env; dropped when it ends.
+  const keyed = new Set<LocalLauncher>();
+  const launchWithEnv: LaunchWithEnv = async (req, extra) => {
+    const one: LocalLauncher = getLocalLauncher({
+      ...base,
+      env: { ...base.env, ...extra },
+      onExit: () => {
+        keyed.delete(one);
+        void one.close();
+      },
+    });
+    keyed.add(one);
+    try {
+      return await one.launch(req);
+    } catch (err) {
+      keyed.delete(one);
+      throw err;
+    }
+  };
+  return {
+    launcher,
+    launchWithEnv,
+    close: async () => {
+      await Promise.all([launcher.close(), ...[...keyed].map((l) => l.close())]);
+    },
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * What an owner does to a run: retry a node, resume, cancel, delete. Each is
+ * a command decided against the log (so an illegal one is a 404/409 and
+ * appends nothing); another tenant's run is answered like an unknown one.
+ */
+import type { Request, Response } from 'express';
+import { Router, type RequestHandler } from 'express';
+import type { Command } from '../../shared/domain/decide.ts';
+import type { RunState } from '../../shared/domain/run-state.ts';
+import { ensureError } from '../../shared/logger.ts';
+import type { AppContext } from '../context.ts';
+import { tenantOf } from '../auth.ts';
+import { HttpError } from '../http-errors.ts';
+import { runLinks } from '../links.ts';
+import { nodeParam, runIdParam } from '../request-input.ts';
+import { commit } from '../runs/commit.ts';
+import { launchExecution } from '../runs/launch.ts';
+import { chooseModel, GEMINI_KEY_HEADER } from '../runs/model-choice.ts';
+
+/** The run must exist and belong to `tenant`; otherwise 404, exactly as for an unknown run. */
+function requireOwned(state: RunState, runId: string, tenant: string): void {
+  if (state.lastSeq === 0 || state.tenant !== tenant) {
+    throw new HttpError(404, 'not_found', `run ${runId} not found`, [{ field: 'id', message: 'no such run for this key' }]);
+  }
+}
+
+export function runOperationRoutes(app: AppContext, keyed: RequestHandler[]): Router {
+  const router = Router();
+
+  /** Appends `commands` (after the ownership check), launches `executionId`, answers 202. */
+  const execute = async (req: Request, res: Response, runId: string, executionId: string, commands: (s: RunState) => Command[]) => {
+    const tenant = tenantOf(res);
+    const model = chooseModel(app, req.get(GEMINI_KEY_HEADER));
+    const decided = await commit(app, runId, (state) => {
+      requireOwned(state, runId, tenant);
+      return commands(state);
+    });
+    const launch = await launchExecution(app, runId, executionId, model.jobEnv);
+    const state = launch.state ?? decided.state;
+    const warnings = [...model.warnings, ...launch.warnings];
+    res.status(202).json({
+      runId,
+      status: state.status,
+      executionId,
+      links: runLinks(req, app.config, runId),
+      ...(warnings.length > 0 ? { warnings } : {}),
+    });
+  };
+
+  router.post('/runs/:id/nodes/:node/retry', ...keyed, async (req, res) => {
+    const runId = runIdParam(req);
+    const node = nodeParam(req);
+    const by = tenantOf(res);
+    const executionId = app.newId();
+    await execute(req, res, runId, executionId, (state) => {
+      if (state.lastSeq > 0 && !state.deleted && !state.nodes[node]) {
+        throw new HttpError(404, 'not_found', `run ${runId} has no node "${node}"`, [{ field: 'node', message: 'no such node in this run' }]);
+      }
+      return [
+        { type: 'RetryNode', node, by },
+        { type: 'RequestExecution', executionId, reason: 'retry', by },
+      ];
+    });
+  });
+
+  router.post('/runs/:id/resume', ...keyed, async (req, res) => {
+    const runId = runIdParam(req);
+    const by = tenantOf(res);
+    const executionId = app.newId();
+    await execute(req, res, runId, executionId, () => [{ type: 'RequestExecution', executionId, reason: 'resume', by }]);
+  });
+
+  router.post('/runs/:id/cancel', ...keyed, async (req, res) => {
+    const runId = runIdParam(req);
+    const tenant = tenantOf(res);
+    const decided = await commit(app, runId, (state) => {
+      requireOwned(state, runId, tenant);
+      return [{ type: 'RequestCancel', by: tenant }];
+    });
+    res.status(202).json({ runId, status: decided.state.status, cancelRequested: decided.state.cancelRequested || decided.state.status === 'cancelled', links: runLinks(req, app.config, runId) });
+  });
+
+  router.delete('/runs/:id', ...keyed, async (req, res) => {
+    const runId = runIdParam(req);
+    const tenant = tenantOf(res);
+    const decided = await commit(app, runId, (state) => {
+      requireOwned(state, runId, tenant);
+      return [{ type: 'DeleteRun', by: tenant }];
+    });
+    // The log says deleted, which every reader honours; the claim and the listing entry follow.
+    try {
+      await Promise.all([
+        app.store.releaseClaim(tenant, decided.state.signature, runId),
+        app.store.unindexRun(tenant, runId),
+      ]);
+    } catch (err) {
+      app.logger.warn({ runId, err: ensureError(err).message }, 'run deleted; releasing its claim or listing entry failed (readers skip deleted runs)');
+    }
+    res.status(200).json({ runId, deleted: true });
+  });
+
+  return router;
+}
