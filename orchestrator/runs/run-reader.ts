@@ -6,6 +6,7 @@
  */
 import { isTerminal, project, type RunState, type RunStatus } from '../../shared/domain/run-state.ts';
 import { ensureError } from '../../shared/logger.ts';
+import { keys } from '../../shared/store/keys.ts';
 import { serializeProjection } from '../../shared/store/run-store.ts';
 import type { AppContext } from '../context.ts';
 import { HttpError } from '../http-errors.ts';
@@ -48,11 +49,29 @@ async function rebuild(app: AppContext, runId: string, repair: boolean): Promise
  * `repair` is false (callers that only peek, many at once).
  */
 export async function loadRun(app: AppContext, runId: string, options: { repair?: boolean } = {}): Promise<LoadedRun | null> {
-  const [stored, head] = await Promise.all([app.store.readProjection(runId), app.store.logHead(runId)]);
+  const projectionKey = keys.projection(runId);
+  const [generation, head] = await Promise.all([app.store.blobs.head(projectionKey), app.store.logHead(runId)]);
   if (!head) return null;
-  const current = parseProjection(stored);
+  // The hot path of judges and live pages: an unchanged run.json is neither re-read nor re-parsed.
+  const cached = parsed.get(runId);
+  let current = cached && generation !== null && cached.generation === generation ? cached.run : null;
+  if (!current && generation !== null) {
+    const stored = await app.store.blobs.get(projectionKey);
+    current = parseProjection(stored?.bytes ?? null);
+    if (current && stored) remember(runId, stored.generation, current);
+  }
   if (current && current.state.lastSeq >= head.lastSeq) return current;
   return rebuild(app, runId, options.repair ?? true);
+}
+
+/** Parsed run.json by run, while its generation holds (LRU, bounded). */
+const parsed = new Map<string, { generation: string; run: LoadedRun }>();
+const PARSED_MAX = 1000;
+
+function remember(runId: string, generation: string, run: LoadedRun): void {
+  parsed.delete(runId);
+  parsed.set(runId, { generation, run });
+  if (parsed.size > PARSED_MAX) parsed.delete(parsed.keys().next().value as string);
 }
 
 /**

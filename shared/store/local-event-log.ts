@@ -18,6 +18,9 @@ import { withProcessLock } from './process-lock.ts';
 
 interface Cached {
   ino: bigint;
+  /** File size and mtime when last read (complete lines plus any torn tail). */
+  size: number;
+  mtimeNs: bigint;
   log: ParsedLog;
 }
 
@@ -42,6 +45,19 @@ export function getLocalEventLog(blobs: LocalBlobStore, cacheSize = 256): EventL
   /** Brings the cached parse up to the file's complete lines; null when there is no log. */
   const refreshNow = async (runId: string): Promise<{ log: ParsedLog; size: number } | null> => {
     const file = blobs.resolve(keys.events(runId));
+    // The common case — nothing appended since we last looked — costs one stat.
+    const known = cache.get(runId);
+    if (known) {
+      let st;
+      try {
+        st = await fs.stat(file, { bigint: true });
+      } catch (err) {
+        if (!isMissing(err)) throw err;
+        cache.delete(runId);
+        return null;
+      }
+      if (st.ino === known.ino && Number(st.size) === known.size && st.mtimeNs === known.mtimeNs) return { log: known.log, size: known.size };
+    }
     let fh;
     try {
       fh = await fs.open(file, 'r');
@@ -57,14 +73,15 @@ export function getLocalEventLog(blobs: LocalBlobStore, cacheSize = 256): EventL
       const size = Number(st.size);
       let entry = cache.get(runId);
       if (!entry || entry.ino !== st.ino || entry.log.validBytes > size) {
-        entry = { ino: st.ino, log: { events: [], ids: new Map(), lastSeq: 0, validBytes: 0 } };
+        entry = { ino: st.ino, size, mtimeNs: st.mtimeNs, log: { events: [], ids: new Map(), lastSeq: 0, validBytes: 0 } };
       }
       if (size > entry.log.validBytes) {
         const length = size - entry.log.validBytes;
         const buf = Buffer.allocUnsafe(length);
         const { bytesRead } = await fh.read(buf, 0, length, entry.log.validBytes);
-        entry = { ino: st.ino, log: parseLog(buf.subarray(0, bytesRead).toString('utf8'), entry.log) };
+        entry = { ...entry, log: parseLog(buf.subarray(0, bytesRead).toString('utf8'), entry.log) };
       }
+      entry = { ...entry, size, mtimeNs: st.mtimeNs };
       cache.delete(runId);
       cache.set(runId, entry);
       if (cache.size > cacheSize) cache.delete(cache.keys().next().value as string);
