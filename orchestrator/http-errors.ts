@@ -9,6 +9,7 @@ import type { ZodError } from 'zod';
 import { DomainError } from '../shared/domain/decide.ts';
 import { ensureError, type Logger } from '../shared/logger.ts';
 import { StoreUnavailableError } from '../shared/store/blob-store.ts';
+import { GenerationMismatchError } from '../shared/store/event-log.ts';
 import { InvalidKeyError } from '../shared/store/keys.ts';
 
 export interface ErrorDetail {
@@ -122,6 +123,10 @@ export function toHttpError(value: unknown): HttpError {
     const field = PARAM_OF_KEY_FIELD[value.field] ?? value.field;
     return badRequest(field, value.message);
   }
+  if (value instanceof GenerationMismatchError) {
+    // Contention that outlasted every re-decide: the request did nothing; it may simply be sent again.
+    return new HttpError(503, 'contention', 'the run changed too often to apply this request; try again', undefined, { 'Retry-After': '1' });
+  }
   if (value instanceof StoreUnavailableError) {
     return new HttpError(503, 'unavailable', 'the run store is unavailable; try again shortly', undefined, { 'Retry-After': '5' });
   }
@@ -135,7 +140,8 @@ export function toHttpError(value: unknown): HttpError {
 export function sendError(res: Parameters<RequestHandler>[1], err: HttpError): void {
   const body: ErrorBody = { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
   for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
-  res.status(err.status).json(body);
+  // A page route may have set text/html before failing: the body is JSON, say so.
+  res.status(err.status).type('application/json').json(body);
 }
 
 /** The one error middleware. */

@@ -78,7 +78,8 @@ export function uiRouter(deps: UiDeps): Router {
 
   const vendor = vendorFiles();
   router.get('/assets/vendor/:file', (req, res, next) => {
-    const file = vendor[req.params.file];
+    // Own names only: `__proto__` or `constructor` must not reach sendFile (found by the fuzzer).
+    const file = Object.hasOwn(vendor, req.params.file) ? vendor[req.params.file] : undefined;
     if (!file) {
       next();
       return;

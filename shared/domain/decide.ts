@@ -82,7 +82,8 @@ export function decide(command: Command, state: RunState, ctx: DecideContext): N
     case 'RequestExecution': {
       requireLive(state);
       if (isTerminal(state.status)) throw conflict(`run is ${state.status}; retry a node to run it again`);
-      if (state.cancelRequested) throw conflict('run is being cancelled');
+      // A pending cancel does not block a new execution: if the one that should honour it
+      // died, the new one confirms the cancel at once and closes the run (else it never would).
       if (state.executions.some((e) => e.id === command.executionId)) return [];
       return [ev('execution.requested', { executionId: command.executionId, reason: command.reason, ...(command.by ? { by: command.by } : {}) })];
     }

@@ -142,6 +142,23 @@ describe('job runner', function () {
     expect(Object.values(state.nodes).some((n) => n.status === 'running')).to.equal(false);
   });
 
+  it('a cancel asked of an execution that died is honoured by a resumed execution (found by the soak)', async () => {
+    const model = getScriptedModel();
+    const { runId, executionId } = await createRun(store);
+    // The execution starts an attempt, then dies for good (its retries used up).
+    await decideAndAppend(store, runId, [{ type: 'StartExecution', executionId }, { type: 'StartAttempt', node: 'charter', executionId }], ctx);
+    await decideAndAppend(store, runId, [{ type: 'RequestCancel', by: 'operator' }], ctx);
+    const resume = `exec-${uuidv7()}`;
+    await decideAndAppend(store, runId, [{ type: 'RequestExecution', executionId: resume, reason: 'resume' }], ctx);
+    const result = await execute(store, model, runId, resume);
+    expect(result).to.include({ outcome: 'cancelled', exitCode: 0 });
+    const state = project(await checkLog(store, runId));
+    expect(state.status).to.equal('cancelled');
+    expect(state.executions.every((e) => e.outcome !== null), 'every execution closed').to.equal(true);
+    expect(state.nodes.charter?.lastAttempt?.status).to.equal('abandoned');
+    expect(model.calls).to.deep.equal([]);
+  });
+
   it('two executions at once: one does the work, the other writes nothing', async () => {
     const model = getScriptedModel(20);
     const { runId, executionId } = await createRun(store);
