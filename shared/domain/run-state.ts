@@ -4,7 +4,7 @@
  * a recorded event — a fact that makes no sense for the state is ignored, not
  * fatal, because the log is the truth and the fold must always be possible.
  */
-import { isKnownType, type AttemptError, type ExecutionOutcome, type ExecutionReason, type LlmSnapshot, type StoredEvent } from './events.ts';
+import { type AttemptError, type ExecutionOutcome, type ExecutionReason, type LlmSnapshot, type KnownEvent, type StoredEvent } from './events.ts';
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export type NodeStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -159,12 +159,12 @@ export function project(events: Iterable<StoredEvent>, from: RunState = initialS
 }
 
 /** Applies one event to a draft this module owns. The only place run semantics live. */
-function apply(d: RunState, event: StoredEvent): void {
-  d.lastSeq = event.seq;
-  if (event.at) d.updatedAt = event.at;
-  // A type from a newer writer: keep its place in the log, change nothing else.
-  if ('unknown' in event || !isKnownType(event.type)) return;
-
+function apply(d: RunState, stored: StoredEvent): void {
+  d.lastSeq = stored.seq;
+  if (stored.at) d.updatedAt = stored.at;
+  // Unknown types are never tagged with a known `type` (see upcast), so one switch
+  // sorts both: known types take their case, anything newer falls to `default`.
+  const event = stored as KnownEvent;
   switch (event.type) {
     case 'run.created': {
       const x = event.data;
@@ -294,8 +294,9 @@ function apply(d: RunState, event: StoredEvent): void {
       d.deleted = true;
       return;
     default: {
+      // A type from a newer writer: keep its place in the log, change nothing else.
       const exhaustive: never = event;
-      return exhaustive;
+      return void exhaustive;
     }
   }
 }
