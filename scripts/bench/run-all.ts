@@ -45,7 +45,7 @@ const doc = [
   'These machines are small (2 cores) and shared, so absolute numbers move between runs; the ratios are what to compare.',
   '',
   'Reproduce: `npm install && npm run bench` (a subset: `npm run bench -- --only fold,append`). The peer comparison',
-  '(Restate, DBOS on the same DAG) is `npm run bench:peers`.',
+  '(Restate, DBOS on the same DAG) is `npm run bench:peers`, which writes [PEERS-BENCH.md](PEERS-BENCH.md).',
   '',
   misses.length ? `**Rows that missed their target:** ${misses.join(', ')} — see the notes under each table.` : 'Every row met its target in this run.',
   '',
