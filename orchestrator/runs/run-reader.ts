@@ -53,22 +53,30 @@ export async function loadRun(app: AppContext, runId: string, options: { repair?
   const [generation, head] = await Promise.all([app.store.blobs.head(projectionKey), app.store.logHead(runId)]);
   if (!head) return null;
   // The hot path of judges and live pages: an unchanged run.json is neither re-read nor re-parsed.
+  const parsed = parsedOf(app.store);
   const cached = parsed.get(runId);
   let current = cached && generation !== null && cached.generation === generation ? cached.run : null;
   if (!current && generation !== null) {
     const stored = await app.store.blobs.get(projectionKey);
     current = parseProjection(stored?.bytes ?? null);
-    if (current && stored) remember(runId, stored.generation, current);
+    if (current && stored) remember(parsed, runId, stored.generation, current);
   }
   if (current && current.state.lastSeq >= head.lastSeq) return current;
   return rebuild(app, runId, options.repair ?? true);
 }
 
-/** Parsed run.json by run, while its generation holds (LRU, bounded). */
-const parsed = new Map<string, { generation: string; run: LoadedRun }>();
+/** Parsed run.json by run, while its generation holds (LRU, bounded), one cache per store. */
+type ParsedCache = Map<string, { generation: string; run: LoadedRun }>;
+const caches = new WeakMap<object, ParsedCache>();
 const PARSED_MAX = 1000;
 
-function remember(runId: string, generation: string, run: LoadedRun): void {
+function parsedOf(store: object): ParsedCache {
+  let cache = caches.get(store);
+  if (!cache) caches.set(store, (cache = new Map()));
+  return cache;
+}
+
+function remember(parsed: ParsedCache, runId: string, generation: string, run: LoadedRun): void {
   parsed.delete(runId);
   parsed.set(runId, { generation, run });
   if (parsed.size > PARSED_MAX) parsed.delete(parsed.keys().next().value as string);

@@ -12,10 +12,9 @@ import path from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { NODES } from '../../job-runner/nodes/index.ts';
 import { defaultRunnerOptions, runExecution } from '../../job-runner/runner.ts';
-import { decide } from '../../shared/domain/decide.ts';
-import { isEventOf, type StoredEvent } from '../../shared/domain/events.ts';
+import { isEventOf } from '../../shared/domain/events.ts';
 import { criticalPath } from '../../shared/domain/pipeline.ts';
-import { initialState, project } from '../../shared/domain/run-state.ts';
+import { project } from '../../shared/domain/run-state.ts';
 import { SCENARIOFORGE_PIPELINE } from '../../shared/domain/scenarioforge-pipeline.ts';
 import { getNoopPublisher } from '../../shared/events-bus/event-publisher.ts';
 import { getOfflineModel } from '../../shared/llm/offline-model.ts';
@@ -23,6 +22,7 @@ import { silentLogger } from '../../shared/logger.ts';
 import { getLocalRunStore } from '../../shared/store/local-run-store.ts';
 import type { RunStore } from '../../shared/store/run-store.ts';
 import { fmt, machine, median, spread, table } from './stats.ts';
+import { createRun } from '../../test/support/runs.ts';
 
 const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 200);
 const REPS = Number(process.env.BENCH_REPS ?? 7);
@@ -35,29 +35,6 @@ const MODEL_NODES = new Set(Object.values(NODES).filter((n) => n.kind === 'model
 const CRITICAL = criticalPath(SCENARIOFORGE_PIPELINE.nodes, (id) => (MODEL_NODES.has(id) ? LATENCY : 0));
 
 const PARAMS = { company: 'Acme Grid', focalQuestion: 'How will European grid operators fund the 2035 transition?', horizonYear: 2035 };
-
-async function createRun(store: RunStore): Promise<{ runId: string; executionId: string }> {
-  const runId = uuidv7();
-  const executionId = `exec-${uuidv7()}`;
-  const ctx = { now: new Date().toISOString(), newId: uuidv7 };
-  const created = decide(
-    {
-      type: 'CreateRun',
-      data: {
-        runId, tenant: 'bench', label: 'bench', params: PARAMS, signature: `sha256:${'0'.repeat(64)}`,
-        pipelineVersion: 'v1', appVersion: 'bench',
-        nodes: SCENARIOFORGE_PIPELINE.nodes.map((n) => ({ id: n.id, deps: [...n.deps], maxAttempts: 3 })),
-        llm: { provider: 'offline', model: 'offline', keySource: 'none', keyFingerprint: null },
-      },
-    },
-    initialState(),
-    ctx,
-  );
-  const state = project(created.map((e, i) => ({ ...e, seq: i + 1 }) as StoredEvent));
-  const requested = decide({ type: 'RequestExecution', executionId, reason: 'build' }, state, ctx);
-  await store.append(runId, [...created, ...requested], { expectedGeneration: null });
-  return { runId, executionId };
-}
 
 async function inProcess(store: RunStore, runId: string, executionId: string): Promise<void> {
   const result = await runExecution(
@@ -100,14 +77,14 @@ export async function benchOverhead(): Promise<{ markdown: string; ok: boolean }
     const proc: number[] = [];
     const procTs: number[] = [];
     for (let r = 0; r < REPS + 1; r++) {
-      const a = await createRun(store);
+      const a = await createRun(store, { params: PARAMS, tenant: 'bench' });
       const t1 = await timed(() => inProcess(store, a.runId, a.executionId));
-      const b = await createRun(store);
+      const b = await createRun(store, { params: PARAMS, tenant: 'bench' });
       const t2 = await timed(async () => {
         const code = await jobProcess(dir, b.runId, b.executionId).exit;
         if (code !== 0) throw new Error(`job exited ${code}`);
       });
-      const c = await createRun(store);
+      const c = await createRun(store, { params: PARAMS, tenant: 'bench' });
       const t3 = await timed(() => jobProcess(dir, c.runId, c.executionId, {}, JOB_TS).exit);
       if (r > 0) {
         one.push(t1);
@@ -118,16 +95,16 @@ export async function benchOverhead(): Promise<{ markdown: string; ok: boolean }
     const many: number[] = [];
     const manyProc: number[] = [];
     for (let r = 0; r < 3; r++) {
-      const runs = await Promise.all(Array.from({ length: CONCURRENT }, () => createRun(store)));
+      const runs = await Promise.all(Array.from({ length: CONCURRENT }, () => createRun(store, { params: PARAMS, tenant: 'bench' })));
       many.push(await timed(() => Promise.all(runs.map((x) => inProcess(store, x.runId, x.executionId)))));
-      const runs2 = await Promise.all(Array.from({ length: CONCURRENT }, () => createRun(store)));
+      const runs2 = await Promise.all(Array.from({ length: CONCURRENT }, () => createRun(store, { params: PARAMS, tenant: 'bench' })));
       manyProc.push(await timed(() => Promise.all(runs2.map((x) => jobProcess(dir, x.runId, x.executionId).exit))));
     }
 
     // SIGKILL 700 ms in, restart at once (as the local launcher and Cloud Run's task retry do).
     const crash: { done: number; firstStep: number; rerun: number }[] = [];
     for (let r = 0; r < 5; r++) {
-      const x = await createRun(store);
+      const x = await createRun(store, { params: PARAMS, tenant: 'bench' });
       const first = jobProcess(dir, x.runId, x.executionId);
       // 700 ms into the run itself (as the peers were measured), not into process start-up.
       while (!(await store.readLog(x.runId)).events.some((e) => isEventOf(e, 'execution.started'))) {

@@ -9,32 +9,22 @@ import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { decide } from '../../shared/domain/decide.ts';
-import { isEventOf, type StoredEvent } from '../../shared/domain/events.ts';
+import type { StoredEvent } from '../../shared/domain/events.ts';
 import { initialState, project } from '../../shared/domain/run-state.ts';
 import { SCENARIOFORGE_PIPELINE } from '../../shared/domain/scenarioforge-pipeline.ts';
 import { getLocalRunStore } from '../../shared/store/local-run-store.ts';
 import { fmt, machine, table } from './stats.ts';
+import { freePort } from '../../test/support/ports.ts';
+import { createRun } from '../../test/support/runs.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const SECONDS = Number(process.env.BENCH_READ_SECONDS ?? 5);
 const CONNECTIONS = 50;
 const KEY = 'bench-key-0001';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Peak resident memory of a process, sampled from /proc until it exits or `stop` is called. */
 function watchRss(pid: number): { stop(): number } {
@@ -139,14 +129,8 @@ export async function benchReadPath(): Promise<{ markdown: string; ok: boolean }
     const orchRss = rss.stop();
 
     // Peak memory of a job running the whole pipeline (offline model, no latency).
-    const jobRun = uuidv7();
-    const jobCtx = { now: new Date().toISOString(), newId: uuidv7 };
-    const first = events[0];
-    if (!first || !isEventOf(first, 'run.created')) throw new Error('unreachable');
-    const created = decide({ type: 'CreateRun', data: { ...first.data, runId: jobRun } }, initialState(), jobCtx);
-    const s1 = project(created.map((e, i) => ({ ...e, seq: i + 1 }) as StoredEvent));
-    await store.append(jobRun, [...created, ...decide({ type: 'RequestExecution', executionId: 'j1', reason: 'build' }, s1, jobCtx)]);
-    const job = start([path.join(ROOT, 'job-runner/main.ts')], { RUN_STORE: 'local', RUNS_DIR: dir, LLM_PROVIDER: 'offline', RUN_ID: jobRun, EXECUTION_ID: 'j1' });
+    const { runId: jobRun, executionId: jobExecution } = await createRun(store);
+    const job = start([path.join(ROOT, 'job-runner/main.ts')], { RUN_STORE: 'local', RUNS_DIR: dir, LLM_PROVIDER: 'offline', RUN_ID: jobRun, EXECUTION_ID: jobExecution });
     const jobRss = watchRss(job.pid as number);
     await new Promise((r) => job.on('exit', r));
     const jobPeak = jobRss.stop();

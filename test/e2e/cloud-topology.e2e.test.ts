@@ -10,7 +10,6 @@ import { PubSub, type Message } from '@google-cloud/pubsub';
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pubSubClientConfig } from '../../shared/events-bus/pubsub-publisher.ts';
@@ -19,6 +18,7 @@ import { startGcsEmulator, type GcsEmulator } from '../support/gcs-emulator.ts';
 import { startGeminiStub, type GeminiStub } from '../support/gemini-stub.ts';
 import { isSkipped, startPubSubEmulator, type PubSubEmulator } from '../support/pubsub-emulator.ts';
 import { startRunAdminStub, type RunAdminStub } from '../support/run-admin-stub.ts';
+import { freePort } from '../support/ports.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const PROJECT = 'sf-cloud';
@@ -29,17 +29,6 @@ const FAKE_GEMINI_KEY = 'AIzaSyFAKE-cloud-topology-0123456789abcdef';
 const API_KEY = 'acme-cloud-key-0001';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Orchestrator {
   url: string;

@@ -15,6 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { freePort } from './ports.ts';
 
 export interface PubSubEmulator {
   /** `127.0.0.1:PORT`: the value for `PUBSUB_EMULATOR_HOST` or the client's `apiEndpoint`. */
@@ -73,19 +74,6 @@ export function missingPrerequisite(): string | null {
     // fall through to starting it
   }
   return null;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function answers(host: string, projectId: string): Promise<boolean> {

@@ -3,58 +3,16 @@
  * a temp dir and the local launcher running the real job entrypoint
  * (job-runner/main.ts) with the offline model, on a real port.
  */
-import { silentLogger } from '../../shared/logger.ts';
-import { getLocalRunStore } from '../../shared/store/local-run-store.ts';
-import type { RunStore } from '../../shared/store/run-store.ts';
-import { jobEnvFor } from '../../orchestrator/job-env.ts';
-import { jobEntrypoint } from '../../orchestrator/launcher-from-config.ts';
-import { getLocalLauncher, type LocalLauncher } from '../../orchestrator/launchers/local-launcher.ts';
-import { KEYS, listen, testConfig, waitUntil } from './orchestrator.ts';
-import { tempDir } from './temp-dir.ts';
+import { startLocalOrchestrator, type LocalOrchestrator } from './local-orchestrator.ts';
+import { KEYS, waitUntil } from './orchestrator.ts';
 
 export const OPERATOR_KEY = KEYS.acme;
 export const OPERATOR_TENANT = 'acme';
 
-export interface UiOrchestrator {
-  url: string;
-  dir: string;
-  store: RunStore;
-  launcher: LocalLauncher;
-  /** Drops every open connection (live SSE streams included), as a flaky network or a proxy would. */
-  dropConnections(): void;
-  close(): Promise<void>;
-}
+export type UiOrchestrator = LocalOrchestrator;
 
-export async function startUiOrchestrator(options: { offlineLatencyMs: number }): Promise<UiOrchestrator> {
-  const tmp = await tempDir('sf-ui-');
-  const env = {
-    LLM_PROVIDER: 'offline',
-    OFFLINE_MODEL_LATENCY_MS: String(options.offlineLatencyMs),
-    NODE_RETRY_BASE_MS: '20',
-    SCENARIOOPS_VERSION: 'ui-e2e',
-  };
-  const config = testConfig(tmp.dir, env);
-  const store = getLocalRunStore(tmp.dir);
-  const launcher = getLocalLauncher({
-    entrypoint: jobEntrypoint(),
-    env: jobEnvFor(config, { ...process.env, ...env }),
-    maxRetries: 1,
-    stdio: process.env.UI_E2E_JOB_LOGS ? 'stderr' : 'ignore',
-    killGraceMs: 2_000,
-  });
-  const running = await listen({ config, store, launcher, logger: silentLogger });
-  return {
-    url: running.url,
-    dir: tmp.dir,
-    store,
-    launcher,
-    dropConnections: () => running.server.closeAllConnections(),
-    close: async () => {
-      await launcher.close();
-      await running.close();
-      await tmp.cleanup();
-    },
-  };
+export function startUiOrchestrator(options: { offlineLatencyMs: number }): Promise<UiOrchestrator> {
+  return startLocalOrchestrator({ ...options, version: 'ui-e2e', jobLogs: Boolean(process.env.UI_E2E_JOB_LOGS) });
 }
 
 interface RunJson {

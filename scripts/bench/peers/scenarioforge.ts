@@ -27,36 +27,13 @@ import type { RunStore } from '../../../shared/store/run-store.ts';
 import { STEP_MS } from './dag.ts';
 import { sleep, withTimeout } from './infra.ts';
 import type { CrashSample, EngineResult, Plan } from './types.ts';
+import { createRun } from '../../../test/support/runs.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const JOB = path.join(ROOT, 'dist/job-runner/main.js');
 const MODEL_NODES = new Set(Object.values(NODES).filter((n) => n.kind === 'model').map((n) => n.id));
 export const SF_CRITICAL_MS = criticalPath(SCENARIOFORGE_PIPELINE.nodes, (id) => (MODEL_NODES.has(id) ? STEP_MS : 0));
 const PARAMS = { company: 'Acme Grid', focalQuestion: 'How will European grid operators fund the 2035 transition?', horizonYear: 2035 };
-
-/** What the orchestrator does on POST /runs: CreateRun + RequestExecution, one durable append. */
-async function createRun(store: RunStore): Promise<{ runId: string; executionId: string }> {
-  const runId = uuidv7();
-  const executionId = `exec-${uuidv7()}`;
-  const ctx = { now: new Date().toISOString(), newId: uuidv7 };
-  const created = decide(
-    {
-      type: 'CreateRun',
-      data: {
-        runId, tenant: 'bench', label: 'bench', params: PARAMS, signature: `sha256:${'0'.repeat(64)}`,
-        pipelineVersion: 'v1', appVersion: 'bench',
-        nodes: SCENARIOFORGE_PIPELINE.nodes.map((n) => ({ id: n.id, deps: [...n.deps], maxAttempts: 3 })),
-        llm: { provider: 'offline', model: 'offline', keySource: 'none', keyFingerprint: null },
-      },
-    },
-    initialState(),
-    ctx,
-  );
-  const state = project(created.map((e, i) => ({ ...e, seq: i + 1 }) as StoredEvent));
-  const requested = decide({ type: 'RequestExecution', executionId, reason: 'build' }, state, ctx);
-  await store.append(runId, [...created, ...requested], { expectedGeneration: null });
-  return { runId, executionId };
-}
 
 function jobProcess(dir: string, runId: string, executionId: string, extra: Record<string, string> = {}) {
   const child = spawn(process.execPath, [JOB], {
@@ -161,7 +138,7 @@ export async function measureScenarioForge(plan: Plan, say: (s: string) => void)
       let runId = '';
       const cpu0 = childrenCpuMs();
       const t = await timed(async () => {
-        const x = await createRun(store);
+        const x = await createRun(store, { params: PARAMS, tenant: 'bench' });
         runId = x.runId;
         await jobToEnd(dir, x.runId, x.executionId);
       });
@@ -170,7 +147,7 @@ export async function measureScenarioForge(plan: Plan, say: (s: string) => void)
       const finished = runId;
       const self0 = process.cpuUsage();
       const t2 = await timed(async () => {
-        const x = await createRun(store);
+        const x = await createRun(store, { params: PARAMS, tenant: 'bench' });
         runId = x.runId;
         await withTimeout(inProcess(store, x.runId, x.executionId), 60_000, 'in-process run');
       });
@@ -199,14 +176,14 @@ export async function measureScenarioForge(plan: Plan, say: (s: string) => void)
       let ids: string[] = [];
       const cpu0 = childrenCpuMs();
       many.push(await timed(async () => {
-        const xs = await Promise.all(Array.from({ length: plan.concurrent }, () => createRun(store)));
+        const xs = await Promise.all(Array.from({ length: plan.concurrent }, () => createRun(store, { params: PARAMS, tenant: 'bench' })));
         ids = xs.map((x) => x.runId);
         await Promise.all(xs.map((x) => jobToEnd(dir, x.runId, x.executionId)));
       }));
       jobCpuMany.push((childrenCpuMs() - cpu0) / plan.concurrent);
       for (const id of ids) await assertSucceeded(store, id);
       manyInProcess.push(await timed(async () => {
-        const xs = await Promise.all(Array.from({ length: plan.concurrent }, () => createRun(store)));
+        const xs = await Promise.all(Array.from({ length: plan.concurrent }, () => createRun(store, { params: PARAMS, tenant: 'bench' })));
         ids = xs.map((x) => x.runId);
         await withTimeout(Promise.all(xs.map((x) => inProcess(store, x.runId, x.executionId))), 120_000, 'in-process runs');
       }));
@@ -216,7 +193,7 @@ export async function measureScenarioForge(plan: Plan, say: (s: string) => void)
     say(`ScenarioForge: SIGKILL ${plan.killAtMs} ms into a run, restart at once × ${plan.crashReps}…`);
     const crash: CrashSample[] = [];
     for (let r = 0; r < plan.crashReps; r++) {
-      const x = await createRun(store);
+      const x = await createRun(store, { params: PARAMS, tenant: 'bench' });
       const first = jobProcess(dir, x.runId, x.executionId);
       // 700 ms into the run itself (its execution.started is durable), not into process start-up.
       await withTimeout((async () => {
