@@ -1,27 +1,16 @@
 /**
- * The Cloud Run Job entrypoint (and the local launcher's child): the one
- * composition root of the job. Reads RUN_ID and EXECUTION_ID, runs the
+ * The Cloud Run Job entrypoint (and the local launcher's child in process
+ * mode): the composition root of a job process, one execution per process. Reads RUN_ID and EXECUTION_ID, runs the
  * execution, and exits 0 for a terminal run state (or nothing to do) and
  * non-zero for infrastructure trouble or SIGTERM, so the platform's task retry
  * resumes by replay.
  */
-import { v7 as uuidv7 } from 'uuid';
-import { ConfigError, loadConfig } from '../shared/config.ts';
-import { publisherFromConfig } from '../shared/events-bus/from-config.ts';
-import { modelFromConfig } from '../shared/llm/from-config.ts';
-import { ensureError, getLogger } from '../shared/logger.ts';
-import { runStoreFromConfig } from '../shared/store/from-config.ts';
+import { ensureError } from '../shared/logger.ts';
 import { isRunId } from '../shared/store/keys.ts';
-import { NODES } from './nodes/index.ts';
-import { defaultRunnerOptions, runExecution } from './runner.ts';
+import { executeRun, fail, jobConfig, openJob } from './compose.ts';
 
 /** Cloud Run sends SIGKILL 10 s after SIGTERM: be gone well before. */
 const SIGTERM_DEADLINE_MS = 8_000;
-
-function fail(line: string, code = 2): never {
-  process.stderr.write(`scenarioforge-job: ${line}\n`);
-  process.exit(code);
-}
 
 /**
  * `SCENARIOFORGE_FAILPOINT=<name>:<n>` kills this process with SIGKILL at the
@@ -41,26 +30,16 @@ function failpointsFrom(spec: string | undefined): { failpoint?: (name: string) 
 }
 
 async function main(): Promise<number> {
-  let config;
-  try {
-    config = loadConfig(process.env, 'job');
-  } catch (err) {
-    if (err instanceof ConfigError) fail(`config: ${err.message}`);
-    throw err;
-  }
+  const config = jobConfig();
   const runId = process.env.RUN_ID?.trim() ?? '';
   const executionId = process.env.EXECUTION_ID?.trim() ?? '';
+  const taskAttempt = process.env.CLOUD_RUN_TASK_ATTEMPT?.trim();
   if (!isRunId(runId)) fail('RUN_ID: must be a run id (a lowercase UUID)');
   if (!/^[A-Za-z0-9_-]{1,128}$/.test(executionId)) fail('EXECUTION_ID: must be 1–128 letters, digits, "-" or "_"');
-  const taskAttempt = process.env.CLOUD_RUN_TASK_ATTEMPT?.trim();
   if (taskAttempt !== undefined && taskAttempt !== '' && !/^\d+$/.test(taskAttempt)) fail('CLOUD_RUN_TASK_ATTEMPT: must be a non-negative integer');
-
-  const logger = getLogger({ name: 'job-runner', level: config.logLevel });
-  const [store, publisher, model] = await Promise.all([
-    runStoreFromConfig(config),
-    publisherFromConfig(config, 'job-runner'),
-    modelFromConfig(config),
-  ]);
+  const failpoints = failpointsFrom(process.env.SCENARIOFORGE_FAILPOINT);
+  const job = await openJob(config, 'job-runner');
+  const { logger } = job;
 
   const stop = new AbortController();
   process.once('SIGTERM', () => {
@@ -72,24 +51,14 @@ async function main(): Promise<number> {
     }, SIGTERM_DEADLINE_MS).unref();
   });
 
-  const options = {
-    ...defaultRunnerOptions(store),
-    concurrency: config.nodeConcurrency,
-    retryBaseMs: config.nodeRetryBaseMs,
-  };
-  const result = await runExecution(
-    { store, model, nodes: NODES, publisher, logger, newId: uuidv7, ...failpointsFrom(process.env.SCENARIOFORGE_FAILPOINT) },
-    {
-      runId,
-      executionId,
-      ...(process.env.CLOUD_RUN_EXECUTION ? { cloudRunExecution: process.env.CLOUD_RUN_EXECUTION } : {}),
-      ...(taskAttempt ? { taskAttempt: Number(taskAttempt) } : {}),
-    },
-    options,
-    stop.signal,
-  );
+  const result = await executeRun(job, {
+    runId,
+    executionId,
+    ...(process.env.CLOUD_RUN_EXECUTION ? { cloudRunExecution: process.env.CLOUD_RUN_EXECUTION } : {}),
+    ...(taskAttempt ? { taskAttempt: Number(taskAttempt) } : {}),
+  }, stop.signal, failpoints.failpoint);
   logger.info({ runId, executionId, outcome: result.outcome, attempts: result.attempts }, 'execution ended');
-  await publisher.close().catch(() => undefined);
+  await job.publisher.close().catch(() => undefined);
   return result.exitCode;
 }
 

@@ -1,8 +1,10 @@
 /**
  * Chooses the JobLauncher a configuration names (used by main.ts only).
- * Local: the job entrypoint as a supervised child process; children are
- * detached on shutdown, so a run keeps going when the orchestrator stops
- * (as a Cloud Run execution would). Cloud Run: `JobsClient.runJob`.
+ * Local: the job entrypoint as a supervised child process per execution, or
+ * (LOCAL_JOB_MODE=worker) one long-lived job worker running them all; either
+ * way the job is detached on shutdown, so a run keeps going when the
+ * orchestrator stops (as a Cloud Run execution would). Cloud Run:
+ * `JobsClient.runJob`.
  */
 import path from 'node:path';
 import type { Config, Env } from '../shared/config.ts';
@@ -12,6 +14,7 @@ import { jobEnvFor } from './job-env.ts';
 import { getCloudRunLauncher } from './launchers/cloudrun-launcher.ts';
 import type { JobLauncher } from './launchers/job-launcher.ts';
 import { getLocalLauncher, type LocalLauncher } from './launchers/local-launcher.ts';
+import { getLocalWorkerLauncher } from './launchers/local-worker-launcher.ts';
 
 export interface Launchers {
   launcher: JobLauncher;
@@ -20,10 +23,16 @@ export interface Launchers {
   close(): Promise<void>;
 }
 
-/** job-runner/main next to this module: `.ts` from source, `.js` once compiled. */
-export function jobEntrypoint(): string {
-  return path.join(import.meta.dirname, '..', 'job-runner', `main${path.extname(import.meta.filename)}`);
+/** job-runner/<name> next to this module: `.ts` from source, `.js` once compiled. */
+function jobModule(name: 'main' | 'worker'): string {
+  return path.join(import.meta.dirname, '..', 'job-runner', `${name}${path.extname(import.meta.filename)}`);
 }
+
+/** The job process's entrypoint (one execution per process). */
+export const jobEntrypoint = (): string => jobModule('main');
+
+/** The long-lived job worker's entrypoint (LOCAL_JOB_MODE=worker). */
+export const jobWorkerEntrypoint = (): string => jobModule('worker');
 
 export function launchersFromConfig(config: Config, env: Env, logger: Logger): Launchers {
   if (config.launcher.kind === 'cloudrun') {
@@ -41,8 +50,10 @@ export function launchersFromConfig(config: Config, env: Env, logger: Logger): L
     onClose: 'detach' as const,
     logger,
   };
-  const launcher = getLocalLauncher(base);
-  // One launcher per keyed launch, so the key lives only in that child's env; dropped when it ends.
+  const launcher = config.launcher.mode === 'worker'
+    ? getLocalWorkerLauncher({ ...base, entrypoint: jobWorkerEntrypoint() })
+    : getLocalLauncher(base);
+  // One process-mode launcher per keyed launch, even in worker mode, so the key lives only in that child's env; dropped when it ends.
   const keyed = new Set<LocalLauncher>();
   const launchWithEnv: LaunchWithEnv = async (req, extra) => {
     const one: LocalLauncher = getLocalLauncher({

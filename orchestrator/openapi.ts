@@ -216,6 +216,7 @@ function schemas(): Record<string, unknown> {
       type: 'object',
       properties: {
         status: { type: 'string' }, storage_backend: { type: 'string', enum: ['local', 'gcs'] }, job_backend: { type: 'string', enum: ['local', 'cloudrun'] },
+        local_job_mode: { type: 'string', enum: ['process', 'worker'], description: 'With job_backend local: one job process per execution, or one long-lived job worker' },
         pubsub: { type: 'string', enum: ['on', 'off'] }, llm_provider: { type: 'string', enum: ['gemini', 'offline'] },
         api_key_source: { type: 'string', enum: ['header', 'env', 'none'] }, version: { type: 'string' }, pipeline_version: { type: 'string' },
       },

@@ -32,6 +32,7 @@ export const CONFIG_ENV_NAMES = [
   'CLOUD_RUN_JOB',
   'CLOUD_RUN_API_ENDPOINT',
   'JOB_MAX_RETRIES',
+  'LOCAL_JOB_MODE',
   'PUBSUB_TOPIC',
   'PUBSUB_EMULATOR_HOST',
   'API_KEYS',
@@ -60,7 +61,8 @@ export interface Config {
   port: number;
   store: { kind: 'local'; dir: string } | { kind: 'gcs'; bucket: string; prefix: string; apiEndpoint: string | null };
   projectId: string | null;
-  launcher: { kind: 'local'; maxRetries: number } | { kind: 'cloudrun'; job: string; apiEndpoint: string | null };
+  /** Local: `process` = one job process per execution (as on Cloud Run); `worker` = one long-lived job worker runs them all. */
+  launcher: { kind: 'local'; maxRetries: number; mode: 'process' | 'worker' } | { kind: 'cloudrun'; job: string; apiEndpoint: string | null };
   pubsubTopic: string | null;
   /** API key → tenant. Empty in local mode means "generate a local key". */
   apiKeys: ReadonlyMap<string, string>;
@@ -172,7 +174,11 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'orchestra
     }
     launcher = { kind: 'cloudrun', job, apiEndpoint: url(env, 'CLOUD_RUN_API_ENDPOINT') };
   } else {
-    launcher = { kind: 'local', maxRetries: integer(env, 'JOB_MAX_RETRIES', 3, 0, 10) };
+    launcher = {
+      kind: 'local',
+      maxRetries: integer(env, 'JOB_MAX_RETRIES', 3, 0, 10),
+      mode: oneOf(env, 'LOCAL_JOB_MODE', ['process', 'worker'], 'process'),
+    };
   }
 
   let apiKeys = new Map<string, string>();
@@ -235,6 +241,7 @@ export function describeConfig(c: Config): Record<string, unknown> {
   return {
     storage_backend: c.store.kind,
     job_backend: c.launcher.kind,
+    ...(c.launcher.kind === 'local' ? { local_job_mode: c.launcher.mode } : {}),
     pubsub: c.pubsubTopic ? 'on' : 'off',
     llm_provider: c.llm.provider,
     llm_model: c.llm.provider === 'gemini' ? c.llm.model : 'offline',

@@ -10,6 +10,7 @@ import {
   LaunchError, silentLogger,
   type JobLauncher, type LaunchRequest, type LaunchResult, type LauncherLogger,
 } from './job-launcher.ts';
+import { executionRegistry } from './execution-registry.ts';
 import { superviseTask, type AttemptRecord, type SupervisedTask, type TaskOutcome, type TaskStdio } from './task-supervisor.ts';
 
 export interface LocalLauncherOptions {
@@ -81,15 +82,14 @@ interface Execution {
   end: Promise<LocalExecutionEnd>;
 }
 
-const MAX_REMEMBERED_ENDED = 1000;
 const SHORT_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
 /** Five lowercase alphanumerics, like the suffix of a Cloud Run execution name. */
-function shortSuffix(): string {
+export function shortSuffix(): string {
   return [...randomBytes(5)].map((b) => SHORT_ALPHABET[b % SHORT_ALPHABET.length]).join('');
 }
 
-function checkMaxRetries(n: number): number {
+export function checkMaxRetries(n: number): number {
   if (!Number.isInteger(n) || n < 0 || n > 10) throw new RangeError(`maxRetries must be an integer 0–10 (JOB_MAX_RETRIES), got ${n}`);
   return n;
 }
@@ -102,21 +102,8 @@ export function getLocalLauncher(options: LocalLauncherOptions): LocalLauncher {
   const killGraceMs = options.killGraceMs ?? 10_000;
   const execPath = options.execPath ?? process.execPath;
   const baseEnv = { ...options.env };
-  const executions = new Map<string, Execution>();
-  const latestByExecutionId = new Map<string, string>();
+  const executions = executionRegistry<Execution>();
   let closed = false;
-  // Ended executions stay findable by waitFor(), up to a bound, so a long-lived orchestrator does not grow without limit.
-  const ended: string[] = [];
-  const forget = (name: string): void => {
-    ended.push(name);
-    while (ended.length > MAX_REMEMBERED_ENDED) {
-      const old = ended.shift();
-      const e = old === undefined ? undefined : executions.get(old);
-      if (!e || old === undefined) continue;
-      executions.delete(old);
-      if (latestByExecutionId.get(e.req.executionId) === old) latestByExecutionId.delete(e.req.executionId);
-    }
-  };
 
   const launch = async (req: LaunchRequest): Promise<LaunchResult> => {
     if (closed) throw new LaunchError('local launcher is closed', { retryable: false, code: 'closed' });
@@ -164,17 +151,15 @@ export function getLocalLauncher(options: LocalLauncherOptions): LocalLauncher {
       } catch (err) {
         logger.error({ ...fields, err: String(err) }, 'onExit hook threw');
       }
-      forget(name);
+      executions.ended(name);
       return info;
     });
     const execution: Execution = { req, name, task, end };
-    executions.set(name, execution);
-    latestByExecutionId.set(req.executionId, name);
+    executions.add(name, execution);
     try {
       await task.started;
     } catch (err) {
-      executions.delete(name);
-      if (latestByExecutionId.get(req.executionId) === name) latestByExecutionId.delete(req.executionId);
+      executions.remove(name);
       const code = (err as NodeJS.ErrnoException).code ?? 'spawn_failed';
       // EAGAIN/ENOMEM pass; a missing Node binary does not.
       throw new LaunchError(`could not start the job process: ${code}`, { retryable: code !== 'ENOENT' && code !== 'EACCES', code });
@@ -182,28 +167,25 @@ export function getLocalLauncher(options: LocalLauncherOptions): LocalLauncher {
     return { backend: 'local', name };
   };
 
-  const find = (idOrName: string): Execution | undefined =>
-    executions.get(idOrName) ?? executions.get(latestByExecutionId.get(idOrName) ?? '');
-
   return {
     backend: 'local',
     launch,
     running: () => {
       const out: LocalRunningTask[] = [];
-      for (const e of executions.values()) {
+      for (const e of executions.all()) {
         const cur = e.task.current();
         if (cur) out.push({ runId: e.req.runId, executionId: e.req.executionId, name: e.name, pid: cur.pid, attempt: cur.attempt });
       }
       return out;
     },
     waitFor: (idOrName) => {
-      const e = find(idOrName);
+      const e = executions.find(idOrName);
       return e ? e.end : Promise.reject(new RangeError(`unknown local execution: ${idOrName}`));
     },
     close: async () => {
       if (closed) return;
       closed = true;
-      const tasks = [...executions.values()].map((e) => e.task);
+      const tasks = executions.all().map((e) => e.task);
       if ((options.onClose ?? 'terminate') === 'detach') {
         for (const t of tasks) t.detach();
         return;

@@ -14,6 +14,7 @@ export function systemRoutes(app: AppContext): Router {
       status: 'ok',
       storage_backend: app.config.store.kind,
       job_backend: app.launcher.backend,
+      ...(app.config.launcher.kind === 'local' ? { local_job_mode: app.config.launcher.mode } : {}),
       pubsub: app.config.pubsubTopic ? 'on' : 'off',
       llm_provider: source === 'header' ? 'gemini' : effectiveProvider(app.config),
       api_key_source: source,

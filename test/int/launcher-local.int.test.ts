@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { expect } from 'chai';
 import { LaunchError } from '../../orchestrator/launchers/job-launcher.ts';
 import { getLocalLauncher, type LocalExecutionEnd, type LocalLauncher, type LocalLauncherOptions } from '../../orchestrator/launchers/local-launcher.ts';
+import { isAlive } from '../support/processes.ts';
 
 const FAKE_JOB = resolve(import.meta.dirname, '../support/fixtures/fake-job.ts');
 
@@ -21,15 +22,6 @@ async function waitUntil<T>(probe: () => T | undefined | null | false | Promise<
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

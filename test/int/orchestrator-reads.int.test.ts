@@ -274,7 +274,7 @@ describe('orchestrator: reads', function () {
       const r = await call<Record<string, unknown>>(server.url, 'GET', '/health');
       expect(r.status).to.equal(200);
       expect(r.body).to.deep.equal({
-        status: 'ok', storage_backend: 'local', job_backend: 'local', pubsub: 'off', llm_provider: 'offline',
+        status: 'ok', storage_backend: 'local', job_backend: 'local', local_job_mode: 'process', pubsub: 'off', llm_provider: 'offline',
         api_key_source: 'none', version: '0.1.0', pipeline_version: 'v1',
       });
       expect(r.text).not.to.include(KEYS.acme);

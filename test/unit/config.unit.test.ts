@@ -18,6 +18,7 @@ const BAD: [string, Env][] = [
   ['CLOUD_RUN_API_ENDPOINT', { JOB_LAUNCHER: 'cloudrun', CLOUD_RUN_JOB: 'projects/p/locations/l/jobs/j', CLOUD_RUN_API_ENDPOINT: 'nope' }],
   ['JOB_MAX_RETRIES', { JOB_MAX_RETRIES: '11' }],
   ['JOB_MAX_RETRIES', { JOB_MAX_RETRIES: 'three' }],
+  ['LOCAL_JOB_MODE', { LOCAL_JOB_MODE: 'threads' }],
   ['API_KEYS', { API_KEYS: 'no-colon-here' }],
   ['API_KEYS', { API_KEYS: 'acme:short' }],
   ['API_KEYS', { API_KEYS: 'acme:acme-key-0001,other:acme-key-0001' }],
