@@ -23,7 +23,7 @@ import { fmt, median, spread, table } from '../stats.ts';
 import { CRITICAL_MS, STEP_MS } from './dag.ts';
 import { cleanupAll, findPostgresBin, packageVersion, waitQuiet, watchForeignLoad } from './infra.ts';
 import { measureDbos, measureRestate } from './peers.ts';
-import { measureScenarioForge, type ScenarioForgeResult } from './scenarioforge.ts';
+import { measureScenarioForge, measureScenarioForgeWorker, type ScenarioForgeResult, type ScenarioForgeWorkerResult } from './scenarioforge.ts';
 import type { EngineResult, Plan } from './types.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
@@ -55,6 +55,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 
 const startedAt = new Date();
 let sf: ScenarioForgeResult | { name: string; error: string } | null = null;
+let sfw: ScenarioForgeWorkerResult | { name: string; error: string } | null = null;
 let restate: (EngineResult & { serverVersion?: string }) | { name: string; error: string } | null = null;
 let dbos: (EngineResult & { pgVersion?: string; pgSettings?: string }) | { name: string; error: string } | null = null;
 const pgBin = findPostgresBin();
@@ -93,14 +94,15 @@ async function onQuietMachine<T>(name: string, measure: () => Promise<T>): Promi
 }
 
 if (values.from) {
-  const saved = JSON.parse(await readFile(path.resolve(values.from), 'utf8')) as { sf: typeof sf; restate: typeof restate; dbos: typeof dbos; quiet: string[]; startedAt: string; plan: Plan };
-  ({ sf, restate, dbos } = saved);
+  const saved = JSON.parse(await readFile(path.resolve(values.from), 'utf8')) as { sf: typeof sf; sfw: typeof sfw; restate: typeof restate; dbos: typeof dbos; quiet: string[]; startedAt: string; plan: Plan };
+  ({ sf, sfw, restate, dbos } = saved);
   quiet.push(...saved.quiet);
   startedAt.setTime(Date.parse(saved.startedAt));
   Object.assign(plan, saved.plan);
 } else try {
   // One engine at a time, the others stopped, so none pays for another's idle load.
-  if (chosen.has('scenarioforge')) sf = await onQuietMachine('ScenarioForge', () => measureScenarioForge(plan, say));
+  if (chosen.has('scenarioforge')) sfw = await onQuietMachine('ScenarioForge (worker mode)', () => measureScenarioForgeWorker(plan, say));
+  if (chosen.has('scenarioforge') && !interrupted) sf = await onQuietMachine('ScenarioForge (job process per run)', () => measureScenarioForge(plan, say));
   if (chosen.has('restate') && !interrupted) restate = await onQuietMachine('Restate', () => measureRestate(plan, say));
   if (chosen.has('dbos') && !interrupted) {
     dbos = pgBin
@@ -110,7 +112,7 @@ if (values.from) {
 } finally {
   await cleanupAll();
 }
-if (!values.from && values.save) await writeFile(values.save, JSON.stringify({ sf, restate, dbos, quiet, startedAt: startedAt.toISOString(), plan }, null, 2));
+if (!values.from && values.save) await writeFile(values.save, JSON.stringify({ sf, sfw, restate, dbos, quiet, startedAt: startedAt.toISOString(), plan }, null, 2));
 
 // ------------------------------------------------------------------ report
 
@@ -141,67 +143,67 @@ const verdictRatio = (ours: number, theirs: number, what: string) =>
 
 const rows: string[][] = [];
 const sfOk = ok(sf) ? (sf as ScenarioForgeResult) : null;
+const sfwOk = ok(sfw) ? (sfw as ScenarioForgeWorkerResult) : null;
+/** One verdict per ScenarioForge mode that was measured: `worker: …; process: …`. */
+const verdicts = (f: (r: Ok) => string) => [sfwOk ? `worker: ${f(sfwOk)}` : '', sfOk ? `process: ${f(sfOk)}` : ''].filter(Boolean).join('<br>') || '—';
+const crashVerdict = (r: Ok) => (bestCrash
+  ? median(crashDone(r)) <= median(crashDone(bestCrash))
+    ? `✅ ${fmt(median(crashDone(bestCrash)) - median(crashDone(r)))} ms faster`
+    : `❌ ${fmt(median(crashDone(r)) - median(crashDone(bestCrash)))} ms slower (${pct(median(crashDone(r)), median(crashDone(bestCrash)))})`
+  : '—');
+const rerunVerdict = (r: Ok) => (bestRerun
+  ? Math.max(...r.crash.map((c) => c.rerun)) <= Math.min(...bestRerun.crash.map((c) => c.rerun))
+    ? `✅ at most ${Math.max(...r.crash.map((c) => c.rerun))} ≤ ${Math.min(...bestRerun.crash.map((c) => c.rerun))}`
+    : `❌ up to ${Math.max(...r.crash.map((c) => c.rerun))} vs ${Math.min(...bestRerun.crash.map((c) => c.rerun))}`
+  : '—');
+const engines = [sfw, sf, restate, dbos];
 rows.push([
   `one run at a time, launch included: median of ${plan.oneReps} [min–max], wall / ${fmt(CRITICAL_MS)} ms`,
-  cell(sf, cellOne), cell(restate, cellOne), cell(dbos, cellOne),
+  ...engines.map((r) => cell(r, cellOne)),
   bestOne ? bestOne.name : '—',
-  sfOk && bestOne ? verdictRatio(median(sfOk.one), median(bestOne.one), 'per run') : '—',
+  bestOne ? verdicts((r) => verdictRatio(median(r.one), median(bestOne.one), 'per run')) : '—',
 ]);
 rows.push([
   `${plan.concurrent} runs at once: total wall / ${fmt(CRITICAL_MS)} ms, median of ${plan.manyReps} [min–max]`,
-  cell(sf, cellMany), cell(restate, cellMany), cell(dbos, cellMany),
+  ...engines.map((r) => cell(r, cellMany)),
   bestMany ? bestMany.name : '—',
-  sfOk && bestMany ? verdictRatio(median(sfOk.many), median(bestMany.many), 'for the batch') : '—',
+  bestMany ? verdicts((r) => verdictRatio(median(r.many), median(bestMany.many), 'for the batch')) : '—',
 ]);
 rows.push([
   `worker SIGKILLed ${plan.killAtMs} ms into a run, restarted at once: restart → run done, median of ${plan.crashReps} [min–max]`,
-  cell(sf, cellCrash), cell(restate, cellCrash), cell(dbos, cellCrash),
+  ...engines.map((r) => cell(r, cellCrash)),
   bestCrash ? bestCrash.name : '—',
-  sfOk && bestCrash
-    ? median(crashDone(sfOk)) <= median(crashDone(bestCrash))
-      ? `✅ ${fmt(median(crashDone(bestCrash)) - median(crashDone(sfOk)))} ms faster`
-      : `❌ ${fmt(median(crashDone(sfOk)) - median(crashDone(bestCrash)))} ms slower (${pct(median(crashDone(sfOk)), median(crashDone(bestCrash)))})`
-    : '—',
+  verdicts(crashVerdict),
 ]);
 rows.push([
   'restart → first step executing again, median [min–max]',
-  cell(sf, cellFirst), cell(restate, cellFirst), cell(dbos, cellFirst),
+  ...engines.map((r) => cell(r, cellFirst)),
   bestFirst ? bestFirst.name : '—',
   'for information',
 ]);
 rows.push([
   'steps executed again after the crash, per repetition',
-  cell(sf, cellRerun), cell(restate, cellRerun), cell(dbos, cellRerun),
+  ...engines.map((r) => cell(r, cellRerun)),
   bestRerun ? bestRerun.name : '—',
-  sfOk && bestRerun
-    ? Math.max(...sfOk.crash.map((c) => c.rerun)) <= Math.min(...bestRerun.crash.map((c) => c.rerun))
-      ? `✅ at most ${Math.max(...sfOk.crash.map((c) => c.rerun))} ≤ ${Math.min(...bestRerun.crash.map((c) => c.rerun))}`
-      : `❌ up to ${Math.max(...sfOk.crash.map((c) => c.rerun))} vs ${Math.min(...bestRerun.crash.map((c) => c.rerun))}`
-    : '—',
+  verdicts(rerunVerdict),
 ]);
+if (sfwOk) {
+  rows.push([
+    `for information: CPU of the worker per run; alone, and when ${plan.concurrent} run at once`,
+    `${fmt(median(sfwOk.cpuPerRun))} ms alone; ${fmt(median(sfwOk.cpuPerRunMany))} ms each when ${plan.concurrent} at once`, '', '', '', '', '',
+  ]);
+}
 if (sfOk) {
   rows.push([
-    'for information: ScenarioForge\'s runner in a long-lived process (no per-run process start-up), one run',
-    `${fmt(median(sfOk.oneInProcess))} ms [${spread(sfOk.oneInProcess)}] → **${fmt(ratio(median(sfOk.oneInProcess)), 3)}×**`, '', '',
-    bestOne ? bestOne.name : '—',
-    bestOne ? verdictRatio(median(sfOk.oneInProcess), median(bestOne.one), 'per run') : '—',
-  ]);
-  rows.push([
-    `for information: the same, ${plan.concurrent} runs at once in one process`,
-    `${fmt(median(sfOk.manyInProcess))} ms [${spread(sfOk.manyInProcess)}] → **${fmt(ratio(median(sfOk.manyInProcess)), 2)}×**`, '', '',
-    bestMany ? bestMany.name : '—',
-    bestMany ? verdictRatio(median(sfOk.manyInProcess), median(bestMany.many), 'for the batch') : '—',
-  ]);
-  rows.push([
     'for information: fixed cost of a job process (spawn → exit on a run already finished; bare `node -e \'\'` in brackets)',
-    `${fmt(median(sfOk.jobFixed))} ms [${spread(sfOk.jobFixed)}] (bare Node ${fmt(median(sfOk.bareNode))} ms)`, '', '', '', 'paid once per run; the peers\' workers are already up',
+    '', `${fmt(median(sfOk.jobFixed))} ms [${spread(sfOk.jobFixed)}] (bare Node ${fmt(median(sfOk.bareNode))} ms)`, '', '', '', 'paid once per run in process mode; a warm worker and the peers\' workers are already up',
   ]);
   rows.push([
     `for information: CPU (user + system) of one job process for a whole run; alone, and when ${plan.concurrent} run at once`,
-    `${fmt(median(sfOk.jobCpu))} ms alone (start-up and replay ≈ ${fmt(median(sfOk.jobFixedCpu))} ms; the run itself in a long-lived runner ${fmt(median(sfOk.inProcessCpu))} ms); ${fmt(median(sfOk.jobCpuMany))} ms each when ${plan.concurrent} at once (${fmt((median(sfOk.jobCpuMany) * plan.concurrent) / 1000, 1)} CPU-s on ${os.cpus().length} cores)`, '', '', '', '',
+    '', `${fmt(median(sfOk.jobCpu))} ms alone (start-up and replay ≈ ${fmt(median(sfOk.jobFixedCpu))} ms); ${fmt(median(sfOk.jobCpuMany))} ms each when ${plan.concurrent} at once (${fmt((median(sfOk.jobCpuMany) * plan.concurrent) / 1000, 1)} CPU-s on ${os.cpus().length} cores)`, '', '', '', '',
   ]);
 }
-const header = ['measure', 'ScenarioForge (job process per run)', 'Restate', 'DBOS', 'best peer', 'verdict vs best peer'];
+const header = ['measure', 'ScenarioForge, worker mode (`LOCAL_JOB_MODE=worker`)', 'ScenarioForge, job process per run (the Cloud Run model; local default)', 'Restate', 'DBOS', 'best peer', 'verdict vs best peer'];
 const markdown = table(header, rows);
 process.stdout.write(`\n${markdown}\n\n`);
 
@@ -219,64 +221,62 @@ const versions = [
 ];
 
 const notes: string[] = [];
+const coreCount = os.cpus().length;
+if (sfwOk) {
+  const parts: string[] = [];
+  if (bestOne) parts.push(`one run ${fmt(ratio(median(sfwOk.one)), 3)}× vs ${bestOne.name}'s ${fmt(ratio(median(bestOne.one)), 3)}× (${median(sfwOk.one) <= median(bestOne.one) ? `${fmt(median(bestOne.one) - median(sfwOk.one))} ms less per run` : `${fmt(median(sfwOk.one) - median(bestOne.one))} ms more per run`})`);
+  if (bestMany) parts.push(`${plan.concurrent} at once ${fmt(ratio(median(sfwOk.many)), 2)}× vs ${bestMany.name}'s ${fmt(ratio(median(bestMany.many)), 2)}× (${median(sfwOk.many) <= median(bestMany.many) ? `${fmt(median(bestMany.many) - median(sfwOk.many))} ms less` : `${fmt(median(sfwOk.many) - median(bestMany.many))} ms more`} for the batch)`);
+  notes.push(`- **Worker mode, the peers' model.** Restate and DBOS run every workflow in a worker that is already up; so does ScenarioForge with \`LOCAL_JOB_MODE=worker\`: ` +
+    `the orchestrator's launcher starts one job worker ahead of the first run and hands it each execution over IPC; the execution itself is the job process's (lease, replay, group commit, the same events). ` +
+    `Launch included (the durable create, the hand-over, the run, the launcher seeing it end): ${parts.join('; ')}. ` +
+    `The worker uses ${fmt(median(sfwOk.cpuPerRun))} ms of CPU per run, ${fmt(median(sfwOk.cpuPerRunMany))} ms per run when ${plan.concurrent} run at once.`);
+  notes.push(`- **Worker mode, crash.** The worker is SIGKILLed with the run in it; the clock starts at the kill. The launcher sees the worker exit, starts a fresh one (Node start-up and module loading${sfOk ? `, ≈ ${fmt(median(sfOk.jobFixed))} ms as measured below` : ''}) and retries the execution on it as task attempt 1; replay abandons the attempts the dead worker left open and starts them again at once: ` +
+    `kill → first step ${fmt(median(sfwOk.crash.map((c) => c.firstStep)))} ms, kill → run done ${fmt(median(crashDone(sfwOk)))} ms${bestCrash ? ` (best peer ${bestCrash.name}: restart → done ${fmt(median(crashDone(bestCrash)))} ms)` : ''}.`);
+}
 if (sfOk) {
-  const startup = median(sfOk.one) - median(sfOk.oneInProcess);
-  notes.push(`- **Where the per-run cost goes.** A ScenarioForge run is one job process (one Cloud Run Job execution in production): ` +
-    `Node start-up, loading the compiled job, config, the store, replaying the log and taking the lease happen once per run. ` +
-    `Here that is ${fmt(startup)} ms per run (job process ${fmt(median(sfOk.one))} ms vs the same runner in a long-lived process ${fmt(median(sfOk.oneInProcess))} ms); ` +
-    `a job process on a run that is already finished takes ${fmt(median(sfOk.jobFixed))} ms from spawn to exit, of which a bare Node start is ${fmt(median(sfOk.bareNode))} ms: the rest is loading and compiling the job's modules (zod, pino, the node implementations, the store) and reading the log. ` +
-    `A job process uses ${fmt(median(sfOk.jobCpu))} ms of CPU for a whole run: about ${fmt(median(sfOk.jobFixedCpu))} ms to start, load its modules and replay, and ${fmt(median(sfOk.inProcessCpu))} ms for the run itself in a warm long-lived runner; the rest is the same code running cold (not yet optimised by V8) in a fresh process. ` +
-    `Restate and DBOS measure against a worker that is already running: their per-run cost is only the journaling.`);
-  if (bestOne) {
-    const gap = median(sfOk.one) - median(bestOne.one);
-    const gapIn = median(sfOk.oneInProcess) - median(bestOne.one);
-    notes.push(gap > 0
-      ? `- **One run: we lose by ${fmt(gap)} ms per run (${fmt(ratio(median(sfOk.one)), 3)}× vs ${bestOne.name}'s ${fmt(ratio(median(bestOne.one)), 3)}×).** ` +
-        (gapIn <= 0
-          ? `Without the process start-up the runner itself is ${fmt(-gapIn)} ms faster than ${bestOne.name} (${fmt(ratio(median(sfOk.oneInProcess)), 3)}×): the whole gap is launching a process per run.`
-          : `Even without the process start-up the runner is ${fmt(gapIn)} ms behind ${bestOne.name} (${fmt(ratio(median(sfOk.oneInProcess)), 3)}×).`)
-      : `- **One run: we win by ${fmt(-gap)} ms per run** even with a process started per run.`);
+  const startup = sfwOk ? median(sfOk.one) - median(sfwOk.one) : NaN;
+  notes.push(`- **Process mode: where the per-run cost goes.** In the default local mode, and on Cloud Run, a run is one job process (one Cloud Run Job execution): ` +
+    `Node start-up, loading the compiled job, config, the store, replaying the log and taking the lease happen once per run` +
+    (sfwOk ? `: ${fmt(startup)} ms per run here (job process ${fmt(median(sfOk.one))} ms vs worker mode ${fmt(median(sfwOk.one))} ms). ` : '. ') +
+    `A job process on a run that is already finished takes ${fmt(median(sfOk.jobFixed))} ms from spawn to exit, of which a bare Node start is ${fmt(median(sfOk.bareNode))} ms: the rest is loading and compiling the job's modules (zod, pino, the node implementations, the store) and reading the log. ` +
+    `A job process uses ${fmt(median(sfOk.jobCpu))} ms of CPU for a whole run, about ${fmt(median(sfOk.jobFixedCpu))} ms of it to start, load its modules and replay` +
+    (sfwOk ? `; the same run in the warm worker uses ${fmt(median(sfwOk.cpuPerRun))} ms.` : '.'));
+  if (bestOne && median(sfOk.one) > median(bestOne.one)) {
+    notes.push(`- **Process mode, one run: we lose by ${fmt(median(sfOk.one) - median(bestOne.one))} ms per run (${fmt(ratio(median(sfOk.one)), 3)}× vs ${bestOne.name}'s ${fmt(ratio(median(bestOne.one)), 3)}×)**: the process start-up above, which the peers, measured against a running worker, do not pay.`);
   }
-  if (bestMany) {
-    const gap = median(sfOk.many) - median(bestMany.many);
-    const gapIn = median(sfOk.manyInProcess) - median(bestMany.many);
-    notes.push(gap > 0
-      ? `- **${plan.concurrent} at once: we lose by ${fmt(gap)} ms for the batch (${fmt(ratio(median(sfOk.many)), 2)}× vs ${bestMany.name}'s ${fmt(ratio(median(bestMany.many)), 2)}×).** ` +
-        `${plan.concurrent} job processes start together on ${os.cpus().length} cores: each pays Node's start-up and module loading in CPU ` +
-        `(${fmt(median(sfOk.jobCpuMany))} ms of CPU per job, ${fmt((median(sfOk.jobCpuMany) * plan.concurrent) / 1000, 1)} CPU-seconds for the batch, ≈ ${fmt((median(sfOk.jobCpuMany) * plan.concurrent) / os.cpus().length)} ms of wall on ${os.cpus().length} cores), and they queue for the cores before their first step. ` +
-        (gapIn <= 0
-          ? `The same ${plan.concurrent} runs in one long-lived runner process take ${fmt(median(sfOk.manyInProcess))} ms (${fmt(ratio(median(sfOk.manyInProcess)), 2)}×), ahead of ${bestMany.name}: the loss is the per-run process, not the runner or the log.`
-          : `In one long-lived runner process they take ${fmt(median(sfOk.manyInProcess))} ms (${fmt(ratio(median(sfOk.manyInProcess)), 2)}×), still ${fmt(gapIn)} ms behind ${bestMany.name}.`)
-      : `- **${plan.concurrent} at once: we win by ${fmt(-gap)} ms for the batch.**`);
+  if (bestMany && median(sfOk.many) > median(bestMany.many)) {
+    notes.push(`- **Process mode, ${plan.concurrent} at once: we lose by ${fmt(median(sfOk.many) - median(bestMany.many))} ms for the batch (${fmt(ratio(median(sfOk.many)), 2)}× vs ${bestMany.name}'s ${fmt(ratio(median(bestMany.many)), 2)}×).** ` +
+      `${plan.concurrent} job processes start together on ${coreCount} cores: each pays Node's start-up and module loading in CPU ` +
+      `(${fmt(median(sfOk.jobCpuMany))} ms of CPU per job, ${fmt((median(sfOk.jobCpuMany) * plan.concurrent) / 1000, 1)} CPU-seconds for the batch, ≈ ${fmt((median(sfOk.jobCpuMany) * plan.concurrent) / coreCount)} ms of wall on ${coreCount} cores), and they queue for the cores before their first step. ` +
+      'That is the price of one container per execution, which Cloud Run Jobs impose; on one machine, worker mode removes it.');
   }
-  if (bestCrash) {
-    const per = [sfOk, ...peers].map((r) => `${r.name} ${r.crash.map((c) => c.rerun).join('/')} (in flight: ${r.crash.map((c) => c.inFlightAtKill).join('/')})`).join('; ');
-    const sfDone = median(crashDone(sfOk));
-    notes.push(`- **Crash.** ScenarioForge's restart is a new job process that replays the log and starts the attempts the dead one left open at once, with no backoff: ` +
-      `restart → first step ${fmt(median(sfOk.crash.map((c) => c.firstStep)))} ms, of which about ${fmt(median(sfOk.jobFixed))} ms is the process start-up measured above. ` +
-      `${restate && ok(restate) ? `Restate's server retries the invocation on its default retry policy (first retry 500 ms after the failure), so its first step runs again after ${fmt(median((restate as Ok).crash.map((c) => c.firstStep)))} ms. ` : ''}` +
-      `${dbos && ok(dbos) ? `DBOS v5's \`DBOS.launch()\` puts the pending workflow back on its internal queue, which the queue runner polls once a second, so its first step runs again after ${fmt(median((dbos as Ok).crash.map((c) => c.firstStep)))} ms. ` : ''}` +
-      `Restart → run done: ScenarioForge ${fmt(sfDone)} ms vs best peer ${bestCrash.name} ${fmt(median(crashDone(bestCrash)))} ms. ` +
-      `Steps executed again per repetition: ${per}. ` +
-      ([sfOk, ...peers].every((r) => r.crash.every((c) => c.rerun === c.inFlightAtKill))
-        ? 'Every engine re-ran exactly the steps that were in flight when the worker died, nothing that had finished.'
-        : 'Where a count exceeds the steps in flight, steps that had finished in the worker were run again because their results were not yet durable.'));
-  }
+}
+if (bestCrash) {
+  const measured = [sfwOk, sfOk, ...peers].filter((r): r is Ok => r !== null);
+  const per = measured.map((r) => `${r.name} ${r.crash.map((c) => c.rerun).join('/')} (in flight: ${r.crash.map((c) => c.inFlightAtKill).join('/')})`).join('; ');
+  notes.push(`- **Crash, the peers.** ` +
+    `${restate && ok(restate) ? `Restate's server retries the invocation on its default retry policy (first retry 500 ms after the failure), so its first step runs again after ${fmt(median((restate as Ok).crash.map((c) => c.firstStep)))} ms. ` : ''}` +
+    `${dbos && ok(dbos) ? `DBOS v5's \`DBOS.launch()\` puts the pending workflow back on its internal queue, which the queue runner polls once a second, so its first step runs again after ${fmt(median((dbos as Ok).crash.map((c) => c.firstStep)))} ms. ` : ''}` +
+    `Steps executed again per repetition: ${per}. ` +
+    (measured.every((r) => r.crash.every((c) => c.rerun === c.inFlightAtKill))
+      ? 'Every engine re-ran exactly the steps that were in flight when the worker died, nothing that had finished.'
+      : 'Where a count exceeds the steps in flight, steps that had finished in the worker were run again because their results were not yet durable.'));
 }
 
 function summary(): string {
-  if (!sfOk || !peers.length) return '**Verdict:** incomplete (see the table).';
-  const met: string[] = [];
-  const missed: string[] = [];
-  const put = (good: boolean, what: string) => (good ? met : missed).push(what);
-  if (bestOne) put(median(sfOk.one) <= median(bestOne.one), `one run (${fmt(ratio(median(sfOk.one)), 3)}× vs ${fmt(ratio(median(bestOne.one)), 3)}×)`);
-  if (bestMany) put(median(sfOk.many) <= median(bestMany.many), `${plan.concurrent} at once (${fmt(ratio(median(sfOk.many)), 2)}× vs ${fmt(ratio(median(bestMany.many)), 2)}×)`);
-  if (bestRerun) put(Math.max(...sfOk.crash.map((c) => c.rerun)) <= Math.min(...bestRerun.crash.map((c) => c.rerun)), `steps executed again after a crash (${Math.max(...sfOk.crash.map((c) => c.rerun))} vs ${Math.min(...bestRerun.crash.map((c) => c.rerun))})`);
-  if (bestCrash) put(median(crashDone(sfOk)) <= median(crashDone(bestCrash)), `restart → run done (${fmt(median(crashDone(sfOk)))} ms vs ${fmt(median(crashDone(bestCrash)))} ms)`);
-  return `**Verdict:** met — ${met.join('; ') || 'none'}. Missed — ${missed.join('; ') || 'none'}.` +
-    (missed.length && median(sfOk.oneInProcess) <= (bestOne ? median(bestOne.one) : Infinity)
-      ? ' The misses are the per-run job process: the same runner in a long-lived process is at or under the best peer for one run (see the "for information" rows and the notes below).'
-      : '');
+  const modes: Ok[] = [sfwOk, sfOk].filter((r) => r !== null);
+  if (!modes.length || !peers.length) return '**Verdict:** incomplete (see the table).';
+  const lines = modes.map((r) => {
+    const met: string[] = [];
+    const missed: string[] = [];
+    const put = (good: boolean, what: string) => (good ? met : missed).push(what);
+    if (bestOne) put(median(r.one) <= median(bestOne.one), `one run (${fmt(ratio(median(r.one)), 3)}× vs ${fmt(ratio(median(bestOne.one)), 3)}×)`);
+    if (bestMany) put(median(r.many) <= median(bestMany.many), `${plan.concurrent} at once (${fmt(ratio(median(r.many)), 2)}× vs ${fmt(ratio(median(bestMany.many)), 2)}×)`);
+    if (bestRerun) put(Math.max(...r.crash.map((c) => c.rerun)) <= Math.min(...bestRerun.crash.map((c) => c.rerun)), `steps executed again after a crash (${Math.max(...r.crash.map((c) => c.rerun))} vs ${Math.min(...bestRerun.crash.map((c) => c.rerun))})`);
+    if (bestCrash) put(median(crashDone(r)) <= median(crashDone(bestCrash)), `crash → run done (${fmt(median(crashDone(r)))} ms vs ${fmt(median(crashDone(bestCrash)))} ms)`);
+    return `- **${r.name}:** met — ${met.join('; ') || 'none'}. Missed — ${missed.join('; ') || 'none'}.`;
+  });
+  return ['**Verdict:**', '', ...lines].join('\n');
 }
 
 const doc = [
@@ -298,7 +298,10 @@ const doc = [
   '',
   '## What each column measures',
   '',
-  '- **ScenarioForge**: launch included, as the product runs a build: the run is created with one durable append (what `POST /runs` writes), then the compiled job process ' +
+  '- **ScenarioForge, worker mode**: launch included, as the product runs a build with `LOCAL_JOB_MODE=worker`: the run is created with one durable append (what `POST /runs` writes), then the local worker launcher ' +
+    '(`orchestrator/launchers/local-worker-launcher.ts`) hands the execution to its long-lived job worker (`node dist/job-runner/worker.js`, started ahead of the first run, same env as below); "done" is the launcher reporting the execution ended. ' +
+    `${plan.concurrent} at once = ${plan.concurrent} executions in the one worker. Crash: the worker is SIGKILLed ${plan.killAtMs} ms after the run's \`execution.started\` is durable; the launcher starts a fresh worker and retries the execution on it; the clock starts at the kill.`,
+  '- **ScenarioForge, job process per run**: launch included, as the product runs a build by default and as Cloud Run runs it: the run is created with one durable append, then the compiled job process ' +
     `(\`node dist/job-runner/main.js\`, \`RUN_STORE=local\`, \`LLM_PROVIDER=offline\`, \`OFFLINE_MODEL_LATENCY_MS=${STEP_MS}\`) runs it to its exit. ` +
     `${plan.concurrent} at once = ${plan.concurrent} job processes. Crash: the job is SIGKILLed ${plan.killAtMs} ms after its \`execution.started\` is durable, and a new job process for the same execution ` +
     '(`CLOUD_RUN_TASK_ATTEMPT=1`, as Cloud Run\'s task retry and the local launcher do) is started at once; "done" is its exit. "Executed again" = nodes with an attempt started before the kill and again after (from the log).',

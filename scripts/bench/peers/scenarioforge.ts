@@ -3,31 +3,26 @@
  * created in the local store (fsync on) as the orchestrator does, then the
  * compiled job (`dist/job-runner/main.js`, built by `tsc -p tsconfig.build.json`
  * as scripts/bench/overhead.ts does) runs it with the offline model at a fixed
- * 200 ms per model step. The same runner in this process (a long-lived worker,
- * like the peers') is measured too, to show what per-run process start-up costs.
+ * 200 ms per model step. The product's worker mode (one long-lived job worker,
+ * as the peers run) is measured the same way, launch included.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { v7 as uuidv7 } from 'uuid';
 import { NODES } from '../../../job-runner/nodes/index.ts';
-import { defaultRunnerOptions, runExecution } from '../../../job-runner/runner.ts';
-import { decide } from '../../../shared/domain/decide.ts';
-import { isEventOf, type StoredEvent } from '../../../shared/domain/events.ts';
+import { isEventOf } from '../../../shared/domain/events.ts';
 import { criticalPath } from '../../../shared/domain/pipeline.ts';
-import { initialState, project } from '../../../shared/domain/run-state.ts';
+import { project } from '../../../shared/domain/run-state.ts';
 import { SCENARIOFORGE_PIPELINE } from '../../../shared/domain/scenarioforge-pipeline.ts';
-import { getNoopPublisher } from '../../../shared/events-bus/event-publisher.ts';
-import { getOfflineModel } from '../../../shared/llm/offline-model.ts';
-import { silentLogger } from '../../../shared/logger.ts';
 import { getLocalRunStore } from '../../../shared/store/local-run-store.ts';
 import type { RunStore } from '../../../shared/store/run-store.ts';
 import { STEP_MS } from './dag.ts';
 import { sleep, withTimeout } from './infra.ts';
 import type { CrashSample, EngineResult, Plan } from './types.ts';
 import { createRun } from '../../../test/support/runs.ts';
+import { getLocalWorkerLauncher } from '../../../orchestrator/launchers/local-worker-launcher.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const JOB = path.join(ROOT, 'dist/job-runner/main.js');
@@ -47,16 +42,6 @@ function jobProcess(dir: string, runId: string, executionId: string, extra: Reco
 async function jobToEnd(dir: string, runId: string, executionId: string): Promise<void> {
   const code = await withTimeout(jobProcess(dir, runId, executionId).exit, 60_000, 'ScenarioForge job');
   if (code !== 0) throw new Error(`job exited ${code}`);
-}
-
-async function inProcess(store: RunStore, runId: string, executionId: string): Promise<void> {
-  const result = await runExecution(
-    { store, model: getOfflineModel({ latencyMs: STEP_MS }), nodes: NODES, publisher: getNoopPublisher(), logger: silentLogger, newId: uuidv7 },
-    { runId, executionId },
-    defaultRunnerOptions(store),
-    new AbortController().signal,
-  );
-  if (result.outcome !== 'succeeded') throw new Error(`run ended ${result.outcome}`);
 }
 
 async function assertSucceeded(store: RunStore, runId: string): Promise<void> {
@@ -101,8 +86,6 @@ const timed = async (fn: () => Promise<unknown>): Promise<number> => {
 };
 
 export interface ScenarioForgeResult extends EngineResult {
-  oneInProcess: number[];
-  manyInProcess: number[];
   /** Spawn → exit of a bare `node -e ''`. */
   bareNode: number[];
   /** Spawn → exit of the job on a run that already finished: start-up, config, store, log replay, exit. */
@@ -113,8 +96,6 @@ export interface ScenarioForgeResult extends EngineResult {
   jobCpuMany: number[];
   /** CPU of the fixed-cost job process (start-up, replay, exit), ms. */
   jobFixedCpu: number[];
-  /** CPU of one run in the long-lived runner (this process), ms. */
-  inProcessCpu: number[];
 }
 
 export async function measureScenarioForge(plan: Plan, say: (s: string) => void): Promise<ScenarioForgeResult> {
@@ -125,14 +106,12 @@ export async function measureScenarioForge(plan: Plan, say: (s: string) => void)
   const store = getLocalRunStore(dir);
   try {
     const one: number[] = [];
-    const oneInProcess: number[] = [];
     const jobFixed: number[] = [];
     const bareNode: number[] = [];
     const jobCpu: number[] = [];
     const jobCpuMany: number[] = [];
     const jobFixedCpu: number[] = [];
-    const inProcessCpu: number[] = [];
-    say(`ScenarioForge: one run × ${plan.oneReps} (+1 warm-up), job process and in-process…`);
+    say(`ScenarioForge: one run × ${plan.oneReps} (+1 warm-up), a job process each…`);
     for (let r = 0; r < plan.oneReps + 1; r++) {
       // Launch included: the durable create (as POST /runs does), then the job process start to exit.
       let runId = '';
@@ -145,14 +124,6 @@ export async function measureScenarioForge(plan: Plan, say: (s: string) => void)
       const cpu = childrenCpuMs() - cpu0;
       await assertSucceeded(store, runId);
       const finished = runId;
-      const self0 = process.cpuUsage();
-      const t2 = await timed(async () => {
-        const x = await createRun(store, { params: PARAMS, tenant: 'bench' });
-        runId = x.runId;
-        await withTimeout(inProcess(store, x.runId, x.executionId), 60_000, 'in-process run');
-      });
-      const self = process.cpuUsage(self0);
-      await assertSucceeded(store, runId);
       // The fixed cost of a job process: the same job on a run that is already finished.
       const cpu3 = childrenCpuMs();
       const t3 = await timed(() => spawnToExit([JOB], { RUN_STORE: 'local', RUNS_DIR: dir, LLM_PROVIDER: 'offline', LOG_LEVEL: 'error', RUN_ID: finished, EXECUTION_ID: `exec-again-${r}` }));
@@ -160,17 +131,14 @@ export async function measureScenarioForge(plan: Plan, say: (s: string) => void)
       const t4 = await timed(() => spawnToExit(['-e', ''], {}));
       if (r > 0) {
         one.push(t);
-        oneInProcess.push(t2);
         jobFixed.push(t3);
         bareNode.push(t4);
         jobCpu.push(cpu);
         jobFixedCpu.push(fixedCpu);
-        inProcessCpu.push((self.user + self.system) / 1000);
       }
     }
 
     const many: number[] = [];
-    const manyInProcess: number[] = [];
     say(`ScenarioForge: ${plan.concurrent} runs at once × ${plan.manyReps}…`);
     for (let r = 0; r < plan.manyReps; r++) {
       let ids: string[] = [];
@@ -181,12 +149,6 @@ export async function measureScenarioForge(plan: Plan, say: (s: string) => void)
         await Promise.all(xs.map((x) => jobToEnd(dir, x.runId, x.executionId)));
       }));
       jobCpuMany.push((childrenCpuMs() - cpu0) / plan.concurrent);
-      for (const id of ids) await assertSucceeded(store, id);
-      manyInProcess.push(await timed(async () => {
-        const xs = await Promise.all(Array.from({ length: plan.concurrent }, () => createRun(store, { params: PARAMS, tenant: 'bench' })));
-        ids = xs.map((x) => x.runId);
-        await withTimeout(Promise.all(xs.map((x) => inProcess(store, x.runId, x.executionId))), 120_000, 'in-process runs');
-      }));
       for (const id of ids) await assertSucceeded(store, id);
     }
 
@@ -223,8 +185,143 @@ export async function measureScenarioForge(plan: Plan, say: (s: string) => void)
         executions: startedBefore.size + startedAfter.length,
       });
     }
-    return { name: 'ScenarioForge', one, many, crash, oneInProcess, manyInProcess, bareNode, jobFixed, jobCpu, jobCpuMany, jobFixedCpu, inProcessCpu };
+    return { name: 'ScenarioForge (job process per run)', one, many, crash, bareNode, jobFixed, jobCpu, jobCpuMany, jobFixedCpu };
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const WORKER = path.join(ROOT, 'dist/job-runner/worker.js');
+
+/** User + system CPU of a live process so far, ms (from /proc/<pid>/stat). */
+function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) * (1000 / CLK_TCK);
+  } catch {
+    return NaN;
+  }
+}
+
+export interface ScenarioForgeWorkerResult extends EngineResult {
+  /** CPU the worker used per run, one at a time, ms. */
+  cpuPerRun: number[];
+  /** CPU the worker used per run when `concurrent` run at once, ms. */
+  cpuPerRunMany: number[];
+}
+
+/**
+ * The product's worker mode (LOCAL_JOB_MODE=worker), launch included: the run is
+ * created with one durable append, then the local worker launcher hands it to
+ * its long-lived job worker (`dist/job-runner/worker.js`), and the run ends when
+ * the launcher reports the execution ended. The worker is started ahead of the
+ * first run (warm), as the orchestrator starts it. Crash: the worker is
+ * SIGKILLed; the launcher starts a fresh one and retries the execution on it.
+ */
+export async function measureScenarioForgeWorker(plan: Plan, say: (s: string) => void): Promise<ScenarioForgeWorkerResult> {
+  say('ScenarioForge (worker mode): building the job (tsc -p tsconfig.build.json)…');
+  await buildJob();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'sfbench-sfw-'));
+  const store = getLocalRunStore(dir);
+  const env = { PATH: process.env.PATH ?? '', RUN_STORE: 'local', RUNS_DIR: dir, LLM_PROVIDER: 'offline', OFFLINE_MODEL_LATENCY_MS: String(STEP_MS), LOG_LEVEL: 'error' };
+  const launcher = getLocalWorkerLauncher({ entrypoint: WORKER, env, maxRetries: 3, stdio: 'ignore', killGraceMs: 2_000 });
+  const runToEnd = async () => {
+    const x = await createRun(store, { params: PARAMS, tenant: 'bench' });
+    await launcher.launch({ runId: x.runId, executionId: x.executionId });
+    const end = await withTimeout(launcher.waitFor(x.executionId), 60_000, 'worker-mode run');
+    if (end.outcome !== 'succeeded') throw new Error(`execution ended ${end.outcome}`);
+    return x;
+  };
+  const workerPid = async (): Promise<number> => {
+    // A run in flight names the worker's pid.
+    const x = await createRun(store, { params: PARAMS, tenant: 'bench' });
+    await launcher.launch({ runId: x.runId, executionId: x.executionId });
+    const pid = launcher.running()[0]?.pid ?? 0;
+    await launcher.waitFor(x.executionId);
+    return pid;
+  };
+  try {
+    const one: number[] = [];
+    const cpuPerRun: number[] = [];
+    say(`ScenarioForge (worker mode): one run × ${plan.oneReps} (+1 warm-up)…`);
+    let pid = await workerPid();
+    for (let r = 0; r < plan.oneReps + 1; r++) {
+      let runId = '';
+      const cpu0 = processCpuMs(pid);
+      const t = await timed(async () => { runId = (await runToEnd()).runId; });
+      const cpu = processCpuMs(pid) - cpu0;
+      await assertSucceeded(store, runId);
+      if (r > 0) {
+        one.push(t);
+        cpuPerRun.push(cpu);
+      }
+    }
+    const many: number[] = [];
+    const cpuPerRunMany: number[] = [];
+    say(`ScenarioForge (worker mode): ${plan.concurrent} runs at once × ${plan.manyReps}…`);
+    for (let r = 0; r < plan.manyReps; r++) {
+      let ids: string[] = [];
+      const cpu0 = processCpuMs(pid);
+      many.push(await timed(async () => {
+        ids = (await Promise.all(Array.from({ length: plan.concurrent }, runToEnd))).map((x) => x.runId);
+      }));
+      cpuPerRunMany.push((processCpuMs(pid) - cpu0) / plan.concurrent);
+      for (const id of ids) await assertSucceeded(store, id);
+    }
+
+    say(`ScenarioForge (worker mode): SIGKILL of the worker ${plan.killAtMs} ms into a run × ${plan.crashReps}…`);
+    const crash: CrashSample[] = [];
+    for (let r = 0; r < plan.crashReps; r++) {
+      const x = await createRun(store, { params: PARAMS, tenant: 'bench' });
+      await launcher.launch({ runId: x.runId, executionId: x.executionId });
+      await withTimeout((async () => {
+        while (!(await store.readLog(x.runId)).events.some((e) => isEventOf(e, 'execution.started'))) await sleep(5);
+      })(), 30_000, 'execution.started');
+      await sleep(plan.killAtMs);
+      const victim = launcher.running().find((t) => t.runId === x.runId);
+      if (!victim) throw new Error('the run is not in the worker');
+      // The clock starts at the kill: detecting the death and starting a fresh worker are ours to pay.
+      const restart = performance.now();
+      const restartEpoch = Date.now();
+      process.kill(victim.pid, 'SIGKILL');
+      await waitExit(victim.pid);
+      const end = await withTimeout(launcher.waitFor(x.executionId), 60_000, 'resumed run');
+      const done = performance.now() - restart;
+      if (end.outcome !== 'succeeded') throw new Error(`resumed execution ended ${end.outcome}`);
+      await assertSucceeded(store, x.runId);
+      const all = (await store.readLog(x.runId)).events;
+      // The dead worker's life is everything before the second `execution.started` (the retry's, task attempt 1).
+      const firstNew = all.findIndex((e, i) => isEventOf(e, 'execution.started') && all.slice(0, i).some((b) => isEventOf(b, 'execution.started')));
+      if (firstNew < 0) throw new Error('no second execution.started after the kill');
+      const dead = all.slice(0, firstNew);
+      const after = all.slice(firstNew);
+      const startedBefore = new Set(dead.filter((e) => isEventOf(e, 'node.attempt.started')).map((e) => (e.data as { node: string }).node));
+      const succeededBefore = new Set(dead.filter((e) => isEventOf(e, 'node.attempt.succeeded')).map((e) => (e.data as { node: string }).node));
+      const startedAfter = after.filter((e) => isEventOf(e, 'node.attempt.started')).map((e) => ({ node: (e.data as { node: string }).node, at: Date.parse(e.at) }));
+      crash.push({
+        done,
+        firstStep: startedAfter.length ? Math.min(...startedAfter.map((s) => s.at)) - restartEpoch : NaN,
+        rerun: startedAfter.filter((s) => startedBefore.has(s.node)).length,
+        inFlightAtKill: [...startedBefore].filter((n) => !succeededBefore.has(n)).length,
+        executions: startedBefore.size + startedAfter.length,
+      });
+      pid = launcher.running()[0]?.pid ?? pid;
+    }
+    return { name: 'ScenarioForge (worker mode)', one, many, crash, cpuPerRun, cpuPerRunMany };
+  } finally {
+    await launcher.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function waitExit(pid: number): Promise<void> {
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await sleep(2);
   }
 }
