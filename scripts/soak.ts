@@ -3,6 +3,7 @@
  * and the check). Prints the report table; exits 1 on any anomaly.
  *
  *   npm run soak -- --minutes 30 --seed 42 --write-limit 1 --json report.json
+ *   npm run soak -- --job-mode worker   (one long-lived job worker; a kill takes every run it holds)
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     'max-active': { type: 'string' },
     'kill-every-ms': { type: 'string' },
     'job-max-retries': { type: 'string' },
+    'job-mode': { type: 'string', default: 'process' },
     'max-kills-per-execution': { type: 'string' },
     'gcs-fault-rate': { type: 'string' },
     'model-fault-rate': { type: 'string' },
@@ -29,7 +31,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log('usage: npm run soak -- [--minutes N | --seconds N] [--seed N] [--workers N] [--max-active N] [--kill-every-ms N]\n'
-    + '                        [--job-max-retries N] [--max-kills-per-execution N]\n'
+    + '                        [--job-mode process|worker] [--job-max-retries N] [--max-kills-per-execution N]\n'
     + '                        [--gcs-fault-rate P] [--model-fault-rate P] [--write-limit W/s] [--json FILE] [--keep-dir]');
   process.exit(0);
 }
@@ -44,12 +46,19 @@ function num(name: string, raw: string | undefined, min: number, max: number): n
   return n;
 }
 
+if (values['job-mode'] !== 'process' && values['job-mode'] !== 'worker') {
+  console.error('soak: --job-mode must be process or worker');
+  process.exit(2);
+}
+const jobMode: 'process' | 'worker' = values['job-mode'];
+
 const seconds = num('seconds', values.seconds, 5, 86_400) ?? (num('minutes', values.minutes, 0.1, 1440) ?? 10) * 60;
 const optional = <K extends string>(key: K, v: number | undefined): Partial<Record<K, number>> =>
   (v === undefined ? {} : { [key]: v }) as Partial<Record<K, number>>;
 
 const report = await runSoak({
   durationMs: Math.round(seconds * 1000),
+  jobMode,
   ...optional('seed', num('seed', values.seed, 0, 2 ** 31)),
   ...optional('workers', num('workers', values.workers, 1, 64)),
   ...optional('maxActiveRuns', num('max-active', values['max-active'], 1, 64)),

@@ -28,9 +28,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { createApp } from '../../orchestrator/app.ts';
 import { jobEnvFor } from '../../orchestrator/job-env.ts';
-import { jobEntrypoint } from '../../orchestrator/launcher-from-config.ts';
+import { jobEntrypoint, jobWorkerEntrypoint } from '../../orchestrator/launcher-from-config.ts';
 import type { LauncherLogger } from '../../orchestrator/launchers/job-launcher.ts';
 import { getLocalLauncher, type LocalLauncher } from '../../orchestrator/launchers/local-launcher.ts';
+import { getLocalWorkerLauncher } from '../../orchestrator/launchers/local-worker-launcher.ts';
 import { loadConfig } from '../../shared/config.ts';
 import type { BuildParams } from '../../shared/domain/params.ts';
 import { isTerminal, project, type RunState } from '../../shared/domain/run-state.ts';
@@ -58,6 +59,11 @@ export interface SoakOptions {
   maxWatchers?: number;
   /** Mean time between two SIGKILLs of a job process. Default 3000 ms. */
   killEveryMs?: number;
+  /**
+   * How the local launcher runs executions: `process` (one job process each, the default) or
+   * `worker` (one long-lived job worker runs them all; a kill then takes every run it holds).
+   */
+  jobMode?: 'process' | 'worker';
   /** JOB_MAX_RETRIES of the local launcher (task retries after the first attempt). Default 10. */
   jobMaxRetries?: number;
   /**
@@ -88,7 +94,7 @@ export interface SoakReport {
   builds: { total: number; created: number; reused: number; forced: number; bursts: number };
   operations: { retries: number; cancels: number; deletes: number; resumes: number };
   sse: { watchers: number; ended: number; events: number };
-  jobs: { attempts: number; restarts: number; gaveUp: number; kills: number };
+  jobs: { mode: 'process' | 'worker'; attempts: number; restarts: number; gaveUp: number; kills: number };
   faults: { gcs: Record<string, number>; gcsRateLimited: number; model: Partial<Record<ModelFaultKind, number>>; modelCalls: number };
   events: number;
   anomalies: Anomaly[];
@@ -213,16 +219,19 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await writeFile(wrapper, `#!/bin/sh\nexec ${q(process.execPath)} "$@" >>${q(jobLogPath)} 2>&1\n`);
     await chmod(wrapper, 0o755);
     const jobs = { attempts: 0, restarts: 0, gaveUp: 0, kills: 0 };
-    launcher = getLocalLauncher({
+    const launcherOptions = {
       entrypoint: jobEntrypoint(),
       env: jobEnvFor(config, env),
       maxRetries: config.launcher.kind === 'local' ? config.launcher.maxRetries : 3,
-      stdio: 'stderr',
+      stdio: 'stderr' as const,
       execPath: wrapper,
       killGraceMs: 3_000,
-      onClose: 'terminate',
+      onClose: 'terminate' as const,
       logger: countingLogger(logger, jobs),
-    });
+    };
+    launcher = options.jobMode === 'worker'
+      ? getLocalWorkerLauncher({ ...launcherOptions, entrypoint: jobWorkerEntrypoint() })
+      : getLocalLauncher(launcherOptions);
     const local = launcher;
 
     const app = createApp({ config, store, launcher: local, logger });
@@ -463,13 +472,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         await sleep(Math.min(rng.exp(mean), loadEnd - Date.now()));
         if (Date.now() >= loadEnd) break;
         // Spare an execution killed often: past JOB_MAX_RETRIES the launcher gives up (the quiesce then resumes it).
-        const candidates = local.running().filter((t) => (killsPerExecution.get(t.name) ?? 0) < (options.maxKillsPerExecution ?? 5));
+        // A process is a candidate when every execution in it may be killed again (a worker holds several).
+        const running = local.running();
+        const spared = (name: string) => (killsPerExecution.get(name) ?? 0) >= (options.maxKillsPerExecution ?? 5);
+        const candidates = [...new Set(running.map((t) => t.pid))].filter((pid) => !running.some((t) => t.pid === pid && spared(t.name)));
         if (candidates.length === 0) continue;
         const victim = rng.pick(candidates);
         try {
-          process.kill(victim.pid, 'SIGKILL');
+          process.kill(victim, 'SIGKILL');
           jobs.kills++;
-          killsPerExecution.set(victim.name, (killsPerExecution.get(victim.name) ?? 0) + 1);
+          for (const t of running) if (t.pid === victim) killsPerExecution.set(t.name, (killsPerExecution.get(t.name) ?? 0) + 1);
         } catch {
           // It exited on its own first.
         }
@@ -619,7 +631,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         ended: sseRecords.filter((s) => s.end !== null).length,
         events: sseRecords.reduce((n, s) => n + s.frames.length, 0),
       },
-      jobs: { attempts: jobs.attempts, restarts: jobs.restarts, gaveUp: jobs.gaveUp, kills: jobs.kills },
+      jobs: { mode: options.jobMode ?? 'process', attempts: jobs.attempts, restarts: jobs.restarts, gaveUp: jobs.gaveUp, kills: jobs.kills },
       faults: { gcs, gcsRateLimited: emulator.stats.rateLimited, model: { ...feeder.injected }, modelCalls: feeder.calls },
       events: checked.runs.reduce((n, r) => n + r.events, 0),
       anomalies,
@@ -653,7 +665,7 @@ export function formatReport(r: SoakReport): string {
     ['builds', `${r.builds.total}: ${r.builds.created} created, ${r.builds.reused} reused, ${r.builds.forced} forced, ${r.builds.bursts} identical bursts`],
     ['operator actions', `${r.operations.retries} node retries, ${r.operations.cancels} cancels, ${r.operations.deletes} deletes, ${r.operations.resumes} resumes`],
     ['SSE watchers', `${r.sse.watchers} (${r.sse.ended} saw the end), ${r.sse.events} events streamed`],
-    ['job processes', `${r.jobs.attempts} attempts, ${r.jobs.kills} SIGKILLs, ${r.jobs.restarts} restarts, ${r.jobs.gaveUp} gave up`],
+    [r.jobs.mode === 'worker' ? 'job worker (LOCAL_JOB_MODE=worker)' : 'job processes', `${r.jobs.attempts} attempts, ${r.jobs.kills} SIGKILLs, ${r.jobs.restarts} restarts, ${r.jobs.gaveUp} gave up`],
     ['GCS faults injected', `${Object.entries(r.faults.gcs).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}${r.faults.gcsRateLimited ? `; rate-limited ${r.faults.gcsRateLimited}` : ''}`],
     ['model faults injected', `${Object.entries(r.faults.model).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'} (of ${r.faults.modelCalls} calls)`],
     ['events', String(r.events)],

@@ -8,42 +8,52 @@
  * answer are searched for the fake Gemini key. Zero anomalies, and proof that
  * the load, the kills and the faults really happened.
  *
- * The long version: `npm run soak` (10 minutes by default).
+ * The same again, shorter, in worker mode (LOCAL_JOB_MODE=worker), where one
+ * SIGKILL takes down every run the job worker holds.
+ *
+ * The long version: `npm run soak` (10 minutes by default; `-- --job-mode worker`).
  */
 import { expect } from 'chai';
 import { formatReport, runSoak, type SoakReport } from '../../scripts/soak/soak.ts';
 
 const LOAD_MS = Number(process.env['SOAK_SECONDS'] ?? 65) * 1000;
+const WORKER_LOAD_MS = Number(process.env['SOAK_WORKER_SECONDS'] ?? 35) * 1000;
 const SEED = Number(process.env['SOAK_SEED'] ?? 7);
 
-describe('soak (short): load, crashes and faults at once, nothing lost', function () {
-  this.timeout(180_000);
-  let report: SoakReport;
+function soakSuite(title: string, jobMode: 'process' | 'worker', loadMs: number, killed: string): void {
+  describe(title, function () {
+    this.timeout(180_000);
+    let report: SoakReport;
 
-  before(async () => {
-    report = await runSoak({ durationMs: LOAD_MS, seed: SEED, quiesceMs: 60_000, log: (line) => console.log(`      ${line}`) });
-    console.log(formatReport(report).split('\n').map((l) => `      ${l}`).join('\n'));
-  });
+    before(async () => {
+      report = await runSoak({ durationMs: loadMs, seed: SEED, jobMode, quiesceMs: 60_000, log: (line) => console.log(`      ${line}`) });
+      console.log(formatReport(report).split('\n').map((l) => `      ${l}`).join('\n'));
+    });
 
-  it('finds zero anomalies in the logs, run.json, artifacts, dedup, listings, HTTP answers, SSE streams and secrets', () => {
-    expect(report.anomalies.map((a) => `${a.kind}${a.runId ? ` ${a.runId}` : ''}: ${a.detail}`)).to.deep.equal([]);
-    expect(report.runs.unfinished).to.equal(0);
-  });
+    it('finds zero anomalies in the logs, run.json, artifacts, dedup, listings, HTTP answers, SSE streams and secrets', () => {
+      expect(report.anomalies.map((a) => `${a.kind}${a.runId ? ` ${a.runId}` : ''}: ${a.detail}`)).to.deep.equal([]);
+      expect(report.runs.unfinished).to.equal(0);
+    });
 
-  it('really did load, kill and inject faults', () => {
-    expect(report.requests.total, 'requests').to.be.above(300);
-    expect(report.builds.created, 'runs created').to.be.at.least(5);
-    expect(report.builds.reused, 'identical builds reused').to.be.above(0);
-    expect(report.operations.retries, 'operator retries').to.be.above(0);
-    expect(report.operations.deletes, 'deletes').to.be.above(0);
-    expect(report.sse.events, 'events streamed over SSE').to.be.above(0);
-    expect(report.jobs.kills, 'job processes SIGKILLed').to.be.above(0);
-    expect(report.jobs.restarts, 'killed jobs restarted').to.be.above(0);
-    const gcs = Object.values(report.faults.gcs).reduce((a, b) => a + b, 0);
-    const model = Object.values(report.faults.model).reduce((a, b) => a + b, 0);
-    expect(gcs, 'GCS faults injected').to.be.above(0);
-    expect(report.faults.gcs['drop-after-commit'] ?? 0, 'lost GCS responses').to.be.above(0);
-    expect(model, 'model faults injected').to.be.above(0);
-    expect(report.events, 'events logged').to.be.above(100);
+    it('really did load, kill and inject faults', () => {
+      expect(report.jobs.mode).to.equal(jobMode);
+      expect(report.requests.total, 'requests').to.be.above(300);
+      expect(report.builds.created, 'runs created').to.be.at.least(5);
+      expect(report.builds.reused, 'identical builds reused').to.be.above(0);
+      expect(report.operations.retries, 'operator retries').to.be.above(0);
+      expect(report.operations.deletes, 'deletes').to.be.above(0);
+      expect(report.sse.events, 'events streamed over SSE').to.be.above(0);
+      expect(report.jobs.kills, killed).to.be.above(0);
+      expect(report.jobs.restarts, 'killed executions started again').to.be.above(0);
+      const gcs = Object.values(report.faults.gcs).reduce((a, b) => a + b, 0);
+      const model = Object.values(report.faults.model).reduce((a, b) => a + b, 0);
+      expect(gcs, 'GCS faults injected').to.be.above(0);
+      expect(report.faults.gcs['drop-after-commit'] ?? 0, 'lost GCS responses').to.be.above(0);
+      expect(model, 'model faults injected').to.be.above(0);
+      expect(report.events, 'events logged').to.be.above(100);
+    });
   });
-});
+}
+
+soakSuite('soak (short): load, crashes and faults at once, nothing lost', 'process', LOAD_MS, 'job processes SIGKILLed');
+soakSuite('soak (short), worker mode: the one job worker SIGKILLed with every run it holds, nothing lost', 'worker', WORKER_LOAD_MS, 'job workers SIGKILLed');
