@@ -23,6 +23,7 @@ import { getLocalRunStore } from '../../shared/store/local-run-store.ts';
 import type { RunStore } from '../../shared/store/run-store.ts';
 import { fmt, machine, median, spread, table } from './stats.ts';
 import { createRun } from '../../test/support/runs.ts';
+import { getLocalWorkerLauncher } from '../../orchestrator/launchers/local-worker-launcher.ts';
 
 const LATENCY = Number(process.env.BENCH_LATENCY_MS ?? 200);
 const REPS = Number(process.env.BENCH_REPS ?? 7);
@@ -31,6 +32,7 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 /** The job as the image runs it: compiled by tsconfig.build.json (built by this benchmark first). */
 const JOB = path.join(ROOT, 'dist/job-runner/main.js');
 const JOB_TS = path.join(ROOT, 'job-runner/main.ts');
+const WORKER = path.join(ROOT, 'dist/job-runner/worker.js');
 const MODEL_NODES = new Set(Object.values(NODES).filter((n) => n.kind === 'model').map((n) => n.id));
 const CRITICAL = criticalPath(SCENARIOFORGE_PIPELINE.nodes, (id) => (MODEL_NODES.has(id) ? LATENCY : 0));
 
@@ -101,6 +103,29 @@ export async function benchOverhead(): Promise<{ markdown: string; ok: boolean }
       manyProc.push(await timed(() => Promise.all(runs2.map((x) => jobProcess(dir, x.runId, x.executionId).exit))));
     }
 
+    // Worker mode (LOCAL_JOB_MODE=worker), launch included: the local worker launcher hands each run to its warm job worker.
+    const launcher = getLocalWorkerLauncher({
+      entrypoint: WORKER, maxRetries: 0, stdio: 'ignore',
+      env: { PATH: process.env.PATH ?? '', RUN_STORE: 'local', RUNS_DIR: dir, LLM_PROVIDER: 'offline', OFFLINE_MODEL_LATENCY_MS: String(LATENCY), LOG_LEVEL: 'error' },
+    });
+    const viaWorker = async (): Promise<void> => {
+      const x = await createRun(store, { params: PARAMS, tenant: 'bench' });
+      await launcher.launch({ runId: x.runId, executionId: x.executionId });
+      const end = await launcher.waitFor(x.executionId);
+      if (end.outcome !== 'succeeded') throw new Error(`worker-mode run ended ${end.outcome}`);
+    };
+    const oneWorker: number[] = [];
+    const manyWorker: number[] = [];
+    try {
+      for (let r = 0; r < REPS + 1; r++) {
+        const t = await timed(viaWorker);
+        if (r > 0) oneWorker.push(t);
+      }
+      for (let r = 0; r < 3; r++) manyWorker.push(await timed(() => Promise.all(Array.from({ length: CONCURRENT }, viaWorker))));
+    } finally {
+      await launcher.close();
+    }
+
     // SIGKILL 700 ms in, restart at once (as the local launcher and Cloud Run's task retry do).
     const crash: { done: number; firstStep: number; rerun: number }[] = [];
     for (let r = 0; r < 5; r++) {
@@ -142,6 +167,8 @@ export async function benchOverhead(): Promise<{ markdown: string; ok: boolean }
       ['one run, job process spawn → exit (compiled, as in the image)', `${fmt(median(proc))} ms [${spread(proc)}]`, `${fmt(median(ratio(proc)), 3)}× (start-up ${fmt(startup)} ms)`, 'start-up ≤ 300 ms', startup <= 300 ? '✅' : '❌'],
       ['one run, job process spawn → exit (.ts by type stripping, dev)', `${fmt(median(procTs))} ms [${spread(procTs)}]`, `${fmt(median(ratio(procTs)), 3)}× (start-up ${fmt(median(procTs) - median(one))} ms)`, 'for information', ''],
       [`${CONCURRENT} runs at once, one process (3 reps)`, `${fmt(median(many))} ms [${spread(many)}]`, `${fmt(manyR, 3)}× [${spread(ratio(many))}]`, '≤ 1.10×', manyR <= 1.1 ? '✅' : '❌'],
+      ['one run, worker mode (`LOCAL_JOB_MODE=worker`), create → launch → ended', `${fmt(median(oneWorker))} ms [${spread(oneWorker)}]`, `${fmt(median(ratio(oneWorker)), 3)}×`, 'for information', ''],
+      [`${CONCURRENT} runs at once, worker mode, launch included (3 reps)`, `${fmt(median(manyWorker))} ms [${spread(manyWorker)}]`, `${fmt(median(ratio(manyWorker)), 3)}× [${spread(ratio(manyWorker))}]`, 'for information', ''],
       [`${CONCURRENT} job processes at once (3 reps)`, `${fmt(median(manyProc))} ms [${spread(manyProc)}]`, `${fmt(median(ratio(manyProc)), 3)}× [${spread(ratio(manyProc))}]`, 'for information', ''],
       ['SIGKILL at 700 ms → restart → run done (5 reps)', `${fmt(crashDone)} ms [${spread(crash.map((c) => c.done))}]`, '', '< 1,400 ms (Restate 1.38–1.50 s)', crashDone < 1400 ? '✅' : '❌'],
       ['restart → first re-run step starts', `${fmt(median(crash.map((c) => c.firstStep)))} ms`, '', 'Restate 0.55–0.67 s', ''],
