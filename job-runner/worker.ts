@@ -10,7 +10,7 @@
  * within 8 s. When the launcher goes away (the orchestrator stopped), the
  * worker takes no new work, finishes what it runs, and exits.
  */
-import { isFromWorker, isToWorker, type FromWorker, type StartMessage } from '../shared/job-worker-protocol.ts';
+import { isToWorker, type FromWorker, type StartMessage } from '../shared/job-worker-protocol.ts';
 import { ensureError } from '../shared/logger.ts';
 import { isRunId } from '../shared/store/keys.ts';
 import { executeRun, fail, jobConfig, openJob, type Job } from './compose.ts';
@@ -18,9 +18,9 @@ import { executeRun, fail, jobConfig, openJob, type Job } from './compose.ts';
 const SIGTERM_DEADLINE_MS = 8_000;
 const EXECUTION_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
+/** To the launcher; once it is gone there is no one to tell. */
 function send(message: FromWorker): void {
-  if (!isFromWorker(message) || !process.connected) return;
-  process.send?.(message);
+  if (process.connected) process.send?.(message);
 }
 
 async function main(): Promise<void> {
