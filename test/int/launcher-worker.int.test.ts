@@ -130,6 +130,25 @@ describe('local launcher, worker mode (one long-lived job worker)', function () 
     expect(isAlive(victim.pid)).to.equal(false);
   });
 
+  it('a launch with its own env (a request\'s Gemini key) gets a job process of its own, never the shared worker', async () => {
+    const { launcher } = await start({ OFFLINE_MODEL_LATENCY_MS: '60' });
+    const launchWithEnv = launchers?.launchWithEnv;
+    expect(launchWithEnv, 'worker mode still offers keyed launches').to.be.a('function');
+    const shared = await createRun(store);
+    await launcher.launch({ runId: shared.runId, executionId: shared.executionId });
+    const workerPid = await waitUntil(() => launcher.running()[0]?.pid, 'the worker to hold a run', 10_000, 10);
+    const keyed = await createRun(store);
+    const started = await launchWithEnv?.({ runId: keyed.runId, executionId: keyed.executionId }, { GEMINI_API_KEY: 'AIzaSy-only-for-this-run' });
+    expect(started?.name).to.match(/^local\/executions\/local-[a-z0-9]{5}$/);
+    expect(launcher.running().map((t) => t.runId), 'not in the worker').not.to.include(keyed.runId);
+    await waitUntil(async () => (await statusOf(store, keyed.runId)) === 'succeeded' && (await statusOf(store, shared.runId)) === 'succeeded', 'both runs to succeed', 30_000, 50);
+    // The job process it ran in is the one that launch named, and the key went nowhere near the log.
+    const events = await checkLog(store, keyed.runId);
+    expect(project(events).executions[0]?.cloudRunExecution).to.equal(started?.name.split('/').at(-1));
+    expect(JSON.stringify(events)).not.to.include('AIzaSy-only-for-this-run');
+    expect(isAlive(workerPid), 'the worker is still up').to.equal(true);
+  });
+
   it('a worker that cannot start (bad config) uses up the retry budget: the execution fails, launch still answers', async () => {
     const { runId, executionId } = await createRun(store);
     direct = getLocalWorkerLauncher({
