@@ -195,7 +195,8 @@ async function demo(
   const model = health.llm_provider === 'offline' ? 'offline (set GEMINI_API_KEY for live Gemini)' : `Gemini (key from ${health.api_key_source})`;
   out('ScenarioForge demo');
   out(`  orchestrator  ${url}`);
-  out(`  store         ${shown(runsDir)} (${health.storage_backend}), jobs as ${health.job_backend} processes`);
+  const jobs = health.local_job_mode === 'worker' ? 'jobs in one local job worker' : `jobs as ${health.job_backend} processes`;
+  out(`  store         ${shown(runsDir)} (${health.storage_backend}), ${jobs}`);
   out(`  model         ${model}`);
   out(`  question      ${DEMO_PARAMS.company}: ${DEMO_PARAMS.focalQuestion}`);
 

@@ -97,6 +97,8 @@ export interface Health {
   status: string;
   storage_backend: string;
   job_backend: string;
+  /** With job_backend local: `process` or `worker`. */
+  local_job_mode?: string;
   pubsub: string;
   llm_provider: string;
   api_key_source: string;
