@@ -1,8 +1,7 @@
 /** charter: the scenario-planning brief — sharpened focal question, owner, horizon, scope, stakeholders, assumptions. */
 import { z } from 'zod';
 import type { PipelineNode } from './node.ts';
-import { assertMethod, callModel, provenanceSchema, toModelSchema } from './model-call.ts';
-import { buildPrompt } from './prompt.ts';
+import { askModel, provenanceSchema, toModelSchema } from './model-call.ts';
 import { normalise } from './text.ts';
 
 export const charterOutputSchema = z.object({
@@ -41,7 +40,7 @@ export const charterNode: PipelineNode = {
   kind: 'model',
   async run(ctx) {
     const inputs = {};
-    const prompt = buildPrompt({
+    const { output, usage, provenance } = await askModel(ctx, {
       node: 'charter',
       task:
         'Write the scenario-planning charter for the company and question in the data block: sharpen the focal ' +
@@ -52,10 +51,11 @@ export const charterNode: PipelineNode = {
         'Scope in and scope out must not overlap; stakeholder names must be distinct.',
         'Use the company, region and industry given; do not invent facts about the company.',
       ],
-      data: { params: ctx.params, inputs },
+      inputs,
+      schema: charterOutputSchema,
+      jsonSchema,
+      check: (output) => checkCharter(output, ctx.params.horizonYear),
     });
-    const { output, usage, provenance } = await callModel(ctx, 'charter', { schema: charterOutputSchema, jsonSchema, prompt, inputs });
-    assertMethod('charter', checkCharter(output, ctx.params.horizonYear), usage);
     const value: CharterValue = { ...output, provenance };
     return { value, files: [], usage };
   },

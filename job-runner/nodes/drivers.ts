@@ -2,8 +2,7 @@
 import { z } from 'zod';
 import type { PipelineNode } from './node.ts';
 import { charterValueSchema } from './charter.ts';
-import { assertMethod, callModel, provenanceSchema, readInput, toModelSchema } from './model-call.ts';
-import { buildPrompt } from './prompt.ts';
+import { askModel, provenanceSchema, readInput, toModelSchema } from './model-call.ts';
 import { nearDuplicatePairs } from './text.ts';
 
 export const STEEP = ['social', 'technological', 'economic', 'environmental', 'political'] as const;
@@ -53,7 +52,7 @@ export const driversNode: PipelineNode = {
   async run(ctx) {
     const { provenance: _p, ...charter } = readInput(ctx, 'charter', charterValueSchema);
     const inputs = { charter };
-    const prompt = buildPrompt({
+    const { output, usage, provenance } = await askModel(ctx, {
       node: 'drivers',
       task:
         'List the driving forces that will shape the answer to the charter\'s focal question by its horizon. ' +
@@ -64,10 +63,11 @@ export const driversNode: PipelineNode = {
         'Include predetermined elements (high impact, low uncertainty) as well as open uncertainties.',
         'No two forces may be restatements of each other.',
       ],
-      data: { params: ctx.params, inputs },
+      inputs,
+      schema: driversOutputSchema,
+      jsonSchema,
+      check: (output) => checkDrivers(output),
     });
-    const { output, usage, provenance } = await callModel(ctx, 'drivers', { schema: driversOutputSchema, jsonSchema, prompt, inputs });
-    assertMethod('drivers', checkDrivers(output), usage);
     const value: DriversValue = { drivers: output.drivers.map((d, i) => ({ id: `D${i + 1}`, ...d })), provenance };
     return { value, files: [], usage };
   },

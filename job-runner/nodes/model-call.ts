@@ -1,12 +1,14 @@
 /**
  * What every model node does around its one call: derive the JSON Schema from
- * the node's zod schema, ask, validate, and turn a failed validation or method
- * check into a retryable `invalid_output` with the issues listed.
+ * the node's zod schema, build the prompt, ask, validate, and turn a failed
+ * validation or method check into a retryable `invalid_output` with the issues
+ * listed.
  */
 import { z } from 'zod';
 import type { TokenUsage } from '../../shared/domain/events.ts';
 import type { NodeContext } from './node.ts';
 import { NodeError } from './node.ts';
+import { buildPrompt } from './prompt.ts';
 
 export const provenanceSchema = z.object({
   provider: z.enum(['gemini', 'offline']),
@@ -76,12 +78,19 @@ export function readInput<T>(ctx: NodeContext, dep: string, schema: z.ZodType<T>
   return parsed.data;
 }
 
-export interface ModelCall<T> {
-  schema: z.ZodType<T>;
-  jsonSchema: Record<string, unknown>;
-  prompt: string;
-  /** The structured twin of the prompt's data block (what the offline model reads). */
+/** One model step of a node: what to ask, what the answer must look like, and the method check it must pass. */
+export interface ModelStep<T> {
+  /** The node id, as the prompt marker and in error messages. */
+  node: string;
+  task: string;
+  rules: readonly string[];
+  /** What the node reads from upstream: the prompt's data block (with the params), and what the offline model reads. */
   inputs: Record<string, unknown>;
+  schema: z.ZodType<T>;
+  /** The schema sent to the model, from `toModelSchema(schema)` once per module. */
+  jsonSchema: Record<string, unknown>;
+  /** The method check: the issues that make the answer too weak to ship (none: it passes). */
+  check: (output: T) => readonly string[];
 }
 
 export interface ModelAnswer<T> {
@@ -90,16 +99,22 @@ export interface ModelAnswer<T> {
   provenance: Provenance;
 }
 
-export async function callModel<T>(ctx: NodeContext, node: string, call: ModelCall<T>): Promise<ModelAnswer<T>> {
+/**
+ * Builds the prompt, asks the model, validates the answer against the schema
+ * and the method check; a failure of either is a retryable `invalid_output`.
+ */
+export async function askModel<T>(ctx: NodeContext, step: ModelStep<T>): Promise<ModelAnswer<T>> {
   throwIfCancelled(ctx.signal);
+  const { node, inputs } = step;
+  const prompt = buildPrompt({ node, task: step.task, rules: step.rules, data: { params: ctx.params, inputs } });
   const res = await ctx.model.generate({
     node,
-    prompt: call.prompt,
-    schema: call.jsonSchema,
-    context: { params: ctx.params, inputs: call.inputs },
+    prompt,
+    schema: step.jsonSchema,
+    context: { params: ctx.params, inputs },
     signal: ctx.signal,
   });
-  const parsed = call.schema.safeParse(res.json);
+  const parsed = step.schema.safeParse(res.json);
   if (!parsed.success) {
     throw new NodeError('invalid_output', `the ${node} answer does not match its schema`, {
       retryable: true,
@@ -107,6 +122,7 @@ export async function callModel<T>(ctx: NodeContext, node: string, call: ModelCa
       usage: res.usage,
     });
   }
+  assertMethod(node, step.check(parsed.data), res.usage);
   return {
     output: parsed.data,
     usage: res.usage,
@@ -115,7 +131,7 @@ export async function callModel<T>(ctx: NodeContext, node: string, call: ModelCa
 }
 
 /** The method check's verdict: any issue rejects the answer (retryable, the model may do better). */
-export function assertMethod(node: string, issues: readonly string[], usage: TokenUsage): void {
+function assertMethod(node: string, issues: readonly string[], usage: TokenUsage): void {
   if (issues.length === 0) return;
   throw new NodeError('invalid_output', `the ${node} answer fails the method check (${issues.length} issue${issues.length === 1 ? '' : 's'})`, {
     retryable: true,

@@ -15,9 +15,8 @@ import type { BuildParams } from '../../shared/domain/params.ts';
 import { charterValueSchema } from './charter.ts';
 import { mdBlock, mdCell, mdInline } from './escape.ts';
 import { MATRIX_FILE } from './matrix.ts';
-import { assertMethod, callModel, provenanceSchema, readInput, toModelSchema } from './model-call.ts';
+import { askModel, provenanceSchema, readInput, toModelSchema } from './model-call.ts';
 import { NodeError } from './node.ts';
-import { buildPrompt } from './prompt.ts';
 import { readScenarios, scenarioNameIssues } from './scenario.ts';
 import { SCENARIO_NODES, SCENARIO_QUADRANTS } from './scenario-quadrants.ts';
 import { strategiesValueSchema } from './strategies.ts';
@@ -182,7 +181,7 @@ export const reportNode: PipelineNode = {
       strategies: strategies.strategies,
       windTunnel: { robustness: windTunnel.robustness, cells: windTunnel.cells.map((c) => ({ strategyId: c.strategyId, scenarioId: c.scenarioId, score: c.score })), overview: windTunnel.overview },
     };
-    const prompt = buildPrompt({
+    const { output, usage, provenance } = await askModel(ctx, {
       node: 'report',
       task:
         'Write the executive report for the decision owner: what the four scenarios and the wind tunnel mean for the ' +
@@ -193,10 +192,11 @@ export const reportNode: PipelineNode = {
         'At least one signpost per scenario, each with a numeric threshold and the action it triggers.',
         'Recommended actions are concrete, with timing and an owner (a role).',
       ],
-      data: { params: ctx.params, inputs },
+      inputs,
+      schema: reportOutputSchema,
+      jsonSchema,
+      check: (output) => checkReport(output, scenarios, windTunnel),
     });
-    const { output, usage, provenance } = await callModel(ctx, 'report', { schema: reportOutputSchema, jsonSchema, prompt, inputs });
-    assertMethod('report', checkReport(output, scenarios, windTunnel), usage);
     const synthetic = [charter.provenance, ...scenarios.map((s) => s.provenance), windTunnel.provenance, provenance].some((p) => p.synthetic);
     const markdown = renderReportMarkdown(output, { params: ctx.params, charter, axes, scenarios, strategies, windTunnel, synthetic });
     const value: ReportValue = { ...output, file: REPORT_FILE, provenance };

@@ -6,8 +6,7 @@ import { z } from 'zod';
 import type { NodeContext, PipelineNode } from './node.ts';
 import type { Pole, ScenarioNodeId } from './scenario-quadrants.ts';
 import type { Axis } from './uncertainties.ts';
-import { assertMethod, callModel, provenanceSchema, readInput, toModelSchema } from './model-call.ts';
-import { buildPrompt } from './prompt.ts';
+import { askModel, provenanceSchema, readInput, toModelSchema } from './model-call.ts';
 import { SCENARIO_NODES, SCENARIO_QUADRANTS } from './scenario-quadrants.ts';
 import { hasNumber, normalise } from './text.ts';
 import { uncertaintiesValueSchema } from './uncertainties.ts';
@@ -80,7 +79,7 @@ export function scenarioNode(id: ScenarioNodeId): PipelineNode {
         })),
         drivingForces: ranking.slice(0, 10).map((r) => ({ name: r.name, category: r.category, impact: r.impact, uncertainty: r.uncertainty })),
       };
-      const prompt = buildPrompt({
+      const { output, usage, provenance } = await askModel(ctx, {
         node: id,
         task:
           // Only fixed text outside the data block: axis names and labels are upstream output, so they stay inside it.
@@ -94,10 +93,11 @@ export function scenarioNode(id: ScenarioNodeId): PipelineNode {
           'Weave the driving forces in; predetermined forces play out the same way in every scenario.',
           'Plausible and internally consistent; neither utopia nor catastrophe for its own sake.',
         ],
-        data: { params: ctx.params, inputs },
+        inputs,
+        schema: scenarioOutputSchema,
+        jsonSchema,
+        check: (output) => checkScenario(output, axes, id),
       });
-      const { output, usage, provenance } = await callModel(ctx, id, { schema: scenarioOutputSchema, jsonSchema, prompt, inputs });
-      assertMethod(id, checkScenario(output, axes, id), usage);
       const value: ScenarioValue = {
         id,
         quadrant: { axis1: q.axis1, axis2: q.axis2 },

@@ -6,8 +6,7 @@
 import { z } from 'zod';
 import type { PipelineNode } from './node.ts';
 import { charterValueSchema } from './charter.ts';
-import { assertMethod, callModel, provenanceSchema, readInput, throwIfCancelled, toModelSchema } from './model-call.ts';
-import { buildPrompt } from './prompt.ts';
+import { askModel, provenanceSchema, readInput, throwIfCancelled, toModelSchema } from './model-call.ts';
 import { readScenarios } from './scenario.ts';
 import { nearDuplicatePairs } from './text.ts';
 
@@ -70,7 +69,7 @@ export const strategiesNode: PipelineNode = {
       charter: { focalQuestion: charter.focalQuestion, decisionOwner: charter.decisionOwner, horizonYear: charter.horizonYear, scopeIn: charter.scopeIn },
       scenarios: scenarios.map((s) => ({ id: s.id, name: s.name, logline: s.logline, axis1Pole: s.axis1Pole, axis2Pole: s.axis2Pole, implications: s.implications })),
     };
-    const prompt = buildPrompt({
+    const { output, usage, provenance } = await askModel(ctx, {
       node: 'strategies',
       task: `Propose ${MIN_PROPOSED}–${MAX_PROPOSED} distinct strategic options the decision owner could choose, to be wind-tunnelled against the four scenarios.`,
       rules: [
@@ -78,10 +77,11 @@ export const strategiesNode: PipelineNode = {
         'Include at least one option built for robustness across scenarios and at least one bold bet on a single scenario.',
         'Do not score the options here.',
       ],
-      data: { params: ctx.params, inputs },
+      inputs,
+      schema: strategiesOutputSchema,
+      jsonSchema,
+      check: (output) => checkStrategies(output),
     });
-    const { output, usage, provenance } = await callModel(ctx, 'strategies', { schema: strategiesOutputSchema, jsonSchema, prompt, inputs });
-    assertMethod('strategies', checkStrategies(output), usage);
     const value: StrategiesValue = {
       source: 'model',
       strategies: output.strategies.map((s, i) => ({ id: `S${i + 1}`, name: s.name, description: s.description })),

@@ -7,8 +7,7 @@ import { z } from 'zod';
 import type { Driver } from './drivers.ts';
 import type { PipelineNode } from './node.ts';
 import { driversValueSchema } from './drivers.ts';
-import { assertMethod, callModel, provenanceSchema, readInput, toModelSchema } from './model-call.ts';
-import { buildPrompt } from './prompt.ts';
+import { askModel, provenanceSchema, readInput, toModelSchema } from './model-call.ts';
 import { nearDuplicate, normalise } from './text.ts';
 
 const poleSchema = z.object({
@@ -94,7 +93,7 @@ export const uncertaintiesNode: PipelineNode = {
       drivers: drivers.map((d) => ({ id: d.id, name: d.name, category: d.category, description: d.description, impact: d.impact, uncertainty: d.uncertainty })),
       ranking: ranking.map((r) => ({ driverId: r.driverId, name: r.name, score: r.score })),
     };
-    const prompt = buildPrompt({
+    const { output, usage, provenance } = await askModel(ctx, {
       node: 'uncertainties',
       task:
         'From the ranked driving forces, choose the two critical uncertainties that will span the 2×2 scenario ' +
@@ -105,10 +104,11 @@ export const uncertaintiesNode: PipelineNode = {
         'Poles are the two plausible extremes of the axis by the horizon, with four distinct labels in total.',
         'Use only driver ids that appear in the data block.',
       ],
-      data: { params: ctx.params, inputs },
+      inputs,
+      schema: uncertaintiesOutputSchema,
+      jsonSchema,
+      check: (output) => checkUncertainties(output, ranking),
     });
-    const { output, usage, provenance } = await callModel(ctx, 'uncertainties', { schema: uncertaintiesOutputSchema, jsonSchema, prompt, inputs });
-    assertMethod('uncertainties', checkUncertainties(output, ranking), usage);
     const [a1, a2] = output.axes as [UncertaintiesOutput['axes'][number], UncertaintiesOutput['axes'][number]];
     const value: UncertaintiesValue = {
       ranking,

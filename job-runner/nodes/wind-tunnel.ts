@@ -6,8 +6,7 @@
 import { z } from 'zod';
 import type { PipelineNode } from './node.ts';
 import type { ScenarioNodeId } from './scenario-quadrants.ts';
-import { assertMethod, callModel, provenanceSchema, readInput, toModelSchema } from './model-call.ts';
-import { buildPrompt } from './prompt.ts';
+import { askModel, provenanceSchema, readInput, toModelSchema } from './model-call.ts';
 import { readScenarios } from './scenario.ts';
 import { SCENARIO_NODES } from './scenario-quadrants.ts';
 import { strategiesValueSchema } from './strategies.ts';
@@ -86,7 +85,7 @@ export const windTunnelNode: PipelineNode = {
       strategies: strategies.map((s) => ({ id: s.id, name: s.name, description: s.description })),
       scenarios: scenarios.map((s) => ({ id: s.id, name: s.name, logline: s.logline, narrative: s.narrative, winners: s.winners, losers: s.losers })),
     };
-    const prompt = buildPrompt({
+    const { output, usage, provenance } = await askModel(ctx, {
       node: 'wind_tunnel',
       task:
         'Wind-tunnel every strategy against every scenario: how well would the strategy, as described, perform if ' +
@@ -96,10 +95,11 @@ export const windTunnelNode: PipelineNode = {
         'Judge each cell on that scenario\'s own logic; a strategy may thrive in one world and fail in another.',
         'Use the whole scale where warranted; avoid scoring everything 0 or +1.',
       ],
-      data: { params: ctx.params, inputs },
+      inputs,
+      schema: windTunnelOutputSchema,
+      jsonSchema,
+      check: (output) => checkWindTunnel(output, strategies.map((s) => s.id)),
     });
-    const { output, usage, provenance } = await callModel(ctx, 'wind_tunnel', { schema: windTunnelOutputSchema, jsonSchema, prompt, inputs });
-    assertMethod('wind_tunnel', checkWindTunnel(output, strategies.map((s) => s.id)), usage);
     const cellOf = new Map(output.cells.map((c) => [`${c.strategyId}×${c.scenarioId}`, c]));
     const cells = strategies.flatMap((s) =>
       SCENARIO_NODES.flatMap((sc: ScenarioNodeId) => {
