@@ -89,18 +89,24 @@ export function shortSuffix(): string {
   return [...randomBytes(5)].map((b) => SHORT_ALPHABET[b % SHORT_ALPHABET.length]).join('');
 }
 
-export function checkMaxRetries(n: number): number {
-  if (!Number.isInteger(n) || n < 0 || n > 10) throw new RangeError(`maxRetries must be an integer 0–10 (JOB_MAX_RETRIES), got ${n}`);
-  return n;
+/** The options both local launchers share, checked and with their defaults (as Cloud Run's). */
+export function localLaunchDefaults(options: LocalLauncherOptions) {
+  if (!isAbsolute(options.entrypoint)) throw new RangeError(`entrypoint must be an absolute path, got ${options.entrypoint}`);
+  const maxRetries = options.maxRetries ?? 3;
+  if (!Number.isInteger(maxRetries) || maxRetries < 0 || maxRetries > 10) {
+    throw new RangeError(`maxRetries must be an integer 0–10 (JOB_MAX_RETRIES), got ${maxRetries}`);
+  }
+  return {
+    maxRetries,
+    logger: options.logger ?? silentLogger,
+    jobName: options.jobName ?? 'scenarioforge-local',
+    killGraceMs: options.killGraceMs ?? 10_000,
+    execPath: options.execPath ?? process.execPath,
+  };
 }
 
 export function getLocalLauncher(options: LocalLauncherOptions): LocalLauncher {
-  if (!isAbsolute(options.entrypoint)) throw new RangeError(`entrypoint must be an absolute path, got ${options.entrypoint}`);
-  const maxRetries = checkMaxRetries(options.maxRetries ?? 3);
-  const logger = options.logger ?? silentLogger;
-  const jobName = options.jobName ?? 'scenarioforge-local';
-  const killGraceMs = options.killGraceMs ?? 10_000;
-  const execPath = options.execPath ?? process.execPath;
+  const { maxRetries, logger, jobName, killGraceMs, execPath } = localLaunchDefaults(options);
   const baseEnv = { ...options.env };
   const executions = executionRegistry<Execution>();
   let closed = false;

@@ -13,12 +13,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { access } from 'node:fs/promises';
-import { isAbsolute } from 'node:path';
 import { isFromWorker, type ToWorker } from '../../shared/job-worker-protocol.ts';
 import { executionRegistry } from './execution-registry.ts';
-import { LaunchError, silentLogger, type LaunchRequest, type LaunchResult } from './job-launcher.ts';
+import { LaunchError, type LaunchRequest, type LaunchResult } from './job-launcher.ts';
 import {
-  checkMaxRetries, shortSuffix,
+  localLaunchDefaults, shortSuffix,
   type LocalExecutionEnd, type LocalLauncher, type LocalLauncherOptions, type LocalRunningTask,
 } from './local-launcher.ts';
 import { signalGroup } from './task-supervisor.ts';
@@ -52,12 +51,7 @@ interface Execution {
 }
 
 export function getLocalWorkerLauncher(options: LocalWorkerLauncherOptions): LocalLauncher {
-  if (!isAbsolute(options.entrypoint)) throw new RangeError(`entrypoint must be an absolute path, got ${options.entrypoint}`);
-  const maxRetries = checkMaxRetries(options.maxRetries ?? 3);
-  const logger = options.logger ?? silentLogger;
-  const jobName = options.jobName ?? 'scenarioforge-local';
-  const killGraceMs = options.killGraceMs ?? 10_000;
-  const execPath = options.execPath ?? process.execPath;
+  const { maxRetries, logger, jobName, killGraceMs, execPath } = localLaunchDefaults(options);
   const env = { ...options.env, CLOUD_RUN_JOB: jobName };
   const executions = executionRegistry<Execution>();
   let worker: Worker | null = null;

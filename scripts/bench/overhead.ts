@@ -22,6 +22,7 @@ import { silentLogger } from '../../shared/logger.ts';
 import { getLocalRunStore } from '../../shared/store/local-run-store.ts';
 import type { RunStore } from '../../shared/store/run-store.ts';
 import { fmt, machine, median, spread, table } from './stats.ts';
+import { localJobEnv, startJob } from '../../test/support/job-process.ts';
 import { createRun } from '../../test/support/runs.ts';
 import { getLocalWorkerLauncher } from '../../orchestrator/launchers/local-worker-launcher.ts';
 
@@ -48,14 +49,9 @@ async function inProcess(store: RunStore, runId: string, executionId: string): P
   if (result.outcome !== 'succeeded') throw new Error(`run ended ${result.outcome}`);
 }
 
-function jobProcess(dir: string, runId: string, executionId: string, extra: Record<string, string> = {}, entry = JOB) {
-  const child = spawn(process.execPath, [entry], {
-    env: { PATH: process.env.PATH ?? '', RUN_STORE: 'local', RUNS_DIR: dir, LLM_PROVIDER: 'offline', OFFLINE_MODEL_LATENCY_MS: String(LATENCY), LOG_LEVEL: 'error', RUN_ID: runId, EXECUTION_ID: executionId, ...extra },
-    stdio: 'ignore',
-  });
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exit };
-}
+/** The job as a process on the bench's store, with the fixed-latency offline model. */
+const jobProcess = (dir: string, runId: string, executionId: string, extra: Record<string, string> = {}, entry = JOB) =>
+  startJob(localJobEnv(dir, runId, executionId, { OFFLINE_MODEL_LATENCY_MS: String(LATENCY), LOG_LEVEL: 'error', ...extra }), entry);
 
 const timed = async (fn: () => Promise<unknown>): Promise<number> => {
   const t = performance.now();
@@ -63,10 +59,11 @@ const timed = async (fn: () => Promise<unknown>): Promise<number> => {
   return performance.now() - t;
 };
 
-function buildJob(): Promise<void> {
+/** Compiles the job as the image runs it (`tsc -p tsconfig.build.json` into dist/). */
+export function buildJob(): Promise<void> {
   return new Promise((resolve, reject) => {
-    const tsc = spawn(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
-    tsc.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`tsc exited ${code}`))));
+    const tsc = spawn(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit', cwd: ROOT });
+    tsc.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`tsc -p tsconfig.build.json exited ${code}`))));
   });
 }
 
@@ -83,7 +80,7 @@ export async function benchOverhead(): Promise<{ markdown: string; ok: boolean }
       const t1 = await timed(() => inProcess(store, a.runId, a.executionId));
       const b = await createRun(store, { params: PARAMS, tenant: 'bench' });
       const t2 = await timed(async () => {
-        const code = await jobProcess(dir, b.runId, b.executionId).exit;
+        const { code } = await jobProcess(dir, b.runId, b.executionId).exit;
         if (code !== 0) throw new Error(`job exited ${code}`);
       });
       const c = await createRun(store, { params: PARAMS, tenant: 'bench' });

@@ -21,6 +21,8 @@ import type { RunStore } from '../../../shared/store/run-store.ts';
 import { STEP_MS } from './dag.ts';
 import { sleep, withTimeout } from './infra.ts';
 import type { CrashSample, EngineResult, Plan } from './types.ts';
+import { localJobEnv, startJob } from '../../../test/support/job-process.ts';
+import { buildJob } from '../overhead.ts';
 import { createRun } from '../../../test/support/runs.ts';
 import { getLocalWorkerLauncher } from '../../../orchestrator/launchers/local-worker-launcher.ts';
 
@@ -30,17 +32,12 @@ const MODEL_NODES = new Set(Object.values(NODES).filter((n) => n.kind === 'model
 export const SF_CRITICAL_MS = criticalPath(SCENARIOFORGE_PIPELINE.nodes, (id) => (MODEL_NODES.has(id) ? STEP_MS : 0));
 const PARAMS = { company: 'Acme Grid', focalQuestion: 'How will European grid operators fund the 2035 transition?', horizonYear: 2035 };
 
-function jobProcess(dir: string, runId: string, executionId: string, extra: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [JOB], {
-    env: { PATH: process.env.PATH ?? '', RUN_STORE: 'local', RUNS_DIR: dir, LLM_PROVIDER: 'offline', OFFLINE_MODEL_LATENCY_MS: String(STEP_MS), LOG_LEVEL: 'error', RUN_ID: runId, EXECUTION_ID: executionId, ...extra },
-    stdio: 'ignore',
-  });
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exit };
-}
+/** The compiled job as a process on the bench's store, with the offline model at the peers' fixed step latency. */
+const jobProcess = (dir: string, runId: string, executionId: string, extra: Record<string, string> = {}) =>
+  startJob(localJobEnv(dir, runId, executionId, { OFFLINE_MODEL_LATENCY_MS: String(STEP_MS), LOG_LEVEL: 'error', ...extra }), JOB);
 
 async function jobToEnd(dir: string, runId: string, executionId: string): Promise<void> {
-  const code = await withTimeout(jobProcess(dir, runId, executionId).exit, 60_000, 'ScenarioForge job');
+  const { code } = await withTimeout(jobProcess(dir, runId, executionId).exit, 60_000, 'ScenarioForge job');
   if (code !== 0) throw new Error(`job exited ${code}`);
 }
 
@@ -49,23 +46,24 @@ async function assertSucceeded(store: RunStore, runId: string): Promise<void> {
   if (state.status !== 'succeeded') throw new Error(`run ${runId} ended ${state.status}`);
 }
 
-function buildJob(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const tsc = spawn(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit', cwd: ROOT });
-    tsc.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`tsc -p tsconfig.build.json exited ${code}`))));
-  });
-}
-
-/** CPU time (user + system) of this process's reaped children so far, ms: what the job processes burned. */
-function childrenCpuMs(): number {
+/**
+ * User + system CPU from a /proc/<pid>/stat, ms: the process's own (utime, stime)
+ * or that of its reaped children (cutime, cstime). NaN when it cannot be read.
+ */
+function statCpuMs(file: string, of: 'self' | 'children'): number {
   try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const stat = readFileSync(file, 'utf8');
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[13]) + Number(rest[14])) * (1000 / CLK_TCK);
+    const at = of === 'self' ? 11 : 13;
+    return (Number(rest[at]) + Number(rest[at + 1])) * (1000 / CLK_TCK);
   } catch {
     return NaN;
   }
 }
+
+/** CPU of this process's reaped children so far, ms: what the job processes burned. */
+const childrenCpuMs = (): number => statCpuMs('/proc/self/stat', 'children');
+
 const CLK_TCK = (() => {
   try {
     return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -171,7 +169,7 @@ export async function measureScenarioForge(plan: Plan, say: (s: string) => void)
       const restartEpoch = Date.now();
       // As the local launcher and Cloud Run's task retry do: the same execution, the next task attempt.
       const second = jobProcess(dir, x.runId, x.executionId, { CLOUD_RUN_TASK_ATTEMPT: '1' });
-      const code = await withTimeout(second.exit, 60_000, 'restarted job');
+      const { code } = await withTimeout(second.exit, 60_000, 'restarted job');
       const done = performance.now() - restart;
       if (code !== 0) throw new Error(`restarted job exited ${code}`);
       await assertSucceeded(store, x.runId);
@@ -193,16 +191,8 @@ export async function measureScenarioForge(plan: Plan, say: (s: string) => void)
 
 const WORKER = path.join(ROOT, 'dist/job-runner/worker.js');
 
-/** User + system CPU of a live process so far, ms (from /proc/<pid>/stat). */
-function processCpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) * (1000 / CLK_TCK);
-  } catch {
-    return NaN;
-  }
-}
+/** CPU of a live process so far, ms. */
+const processCpuMs = (pid: number): number => statCpuMs(`/proc/${pid}/stat`, 'self');
 
 export interface ScenarioForgeWorkerResult extends EngineResult {
   /** CPU the worker used per run, one at a time, ms. */
