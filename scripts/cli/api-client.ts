@@ -7,6 +7,8 @@
  */
 import type { BuildParams } from '../../shared/domain/params.ts';
 import type { RunState, RunStatus } from '../../shared/domain/run-state.ts';
+import type { RunLinks } from '../../orchestrator/links.ts';
+import type { RunSummary } from '../../orchestrator/runs/run-reader.ts';
 
 /** Thrown when the API answers with an error status; the message carries status, code and the API's message. */
 export class ApiError extends Error {
@@ -39,11 +41,8 @@ export class ConnectionError extends Error {
   override readonly name = 'ConnectionError';
 }
 
-export interface RunLinks {
-  ui: string;
-  runJson: string;
-  events: string;
-}
+/** The links every run reply carries, as the orchestrator writes them. */
+export type { RunLinks };
 
 export interface BuildBody {
   params: BuildParams;
@@ -79,14 +78,8 @@ export interface DeleteReply {
   deleted: boolean;
 }
 
-export interface RunSummary {
-  runId: string;
-  label: string;
-  status: RunStatus;
-  createdAt: string;
-  updatedAt: string;
-  progress: { done: number; total: number };
-}
+/** One row of `GET /runs`, as the orchestrator writes it. */
+export type { RunSummary };
 
 export interface RunPage {
   runs: RunSummary[];
