@@ -42,7 +42,6 @@ interface Execution {
   short: string;
   /** The attempt running now (0-based), or null between attempts and after the end. */
   attempt: number | null;
-  attemptId: string;
   worker: Worker | null;
   started: number;
   stopping: boolean;
@@ -57,6 +56,8 @@ export function getLocalWorkerLauncher(options: LocalWorkerLauncherOptions): Loc
   let worker: Worker | null = null;
   let closed = false;
 
+  /** The handle of the attempt running now, as the worker echoes it back. */
+  const attemptIdOf = (e: Execution): string => `${e.short}-${e.attempt}`;
   const inFlight = (): Execution[] => executions.all().filter((e) => e.attempt !== null);
 
   const attemptEnded = (e: Execution, code: number | null, signal: NodeJS.Signals | null): void => {
@@ -91,7 +92,7 @@ export function getLocalWorkerLauncher(options: LocalWorkerLauncherOptions): Loc
     child.on('message', (m: unknown) => {
       if (!isFromWorker(m)) return;
       if (m.type === 'ready') return markReady();
-      const e = inFlight().find((x) => x.attemptId === m.attemptId && x.worker === w);
+      const e = inFlight().find((x) => x.worker === w && attemptIdOf(x) === m.attemptId);
       if (e) attemptEnded(e, m.exitCode, null);
     });
     child.on('error', () => undefined);
@@ -125,15 +126,14 @@ export function getLocalWorkerLauncher(options: LocalWorkerLauncherOptions): Loc
       return attemptEnded(e, null, null);
     }
     e.attempt = attempt;
-    e.attemptId = `${e.short}-${attempt}`;
     e.worker = w;
     const message: ToWorker = {
-      type: 'start', attemptId: e.attemptId, runId: e.req.runId, executionId: e.req.executionId,
+      type: 'start', attemptId: attemptIdOf(e), runId: e.req.runId, executionId: e.req.executionId,
       cloudRunExecution: e.short, taskAttempt: attempt,
     };
     logger.info({ runId: e.req.runId, executionId: e.req.executionId, execution: e.name, attempt, pid: w.pid }, 'job attempt started');
     // Before `ready`, the start waits; if the worker dies first, its exit handler fails this attempt.
-    w.ready.then(() => { if (w.alive && e.attemptId === message.attemptId) w.child.send(message); }, () => undefined);
+    w.ready.then(() => { if (w.alive && e.worker === w && attemptIdOf(e) === message.attemptId) w.child.send(message); }, () => undefined);
   };
 
   const launch = async (req: LaunchRequest): Promise<LaunchResult> => {
@@ -161,7 +161,7 @@ export function getLocalWorkerLauncher(options: LocalWorkerLauncherOptions): Loc
         resolve(info);
       };
     });
-    const e: Execution = { req, name, short, attempt: null, attemptId: '', worker: null, started: 0, stopping: false, end, finish };
+    const e: Execution = { req, name, short, attempt: null, worker: null, started: 0, stopping: false, end, finish };
     executions.add(name, e);
     dispatch(e, 0);
     return { backend: 'local', name };
