@@ -14,7 +14,7 @@ import type { ModelClient } from '../shared/llm/model-client.ts';
 import { getLogger, type Logger } from '../shared/logger.ts';
 import { runStoreFromConfig } from '../shared/store/from-config.ts';
 import type { RunStore } from '../shared/store/run-store.ts';
-import { NODES } from './nodes/index.ts';
+import { NODES, OFFLINE_RESPONDERS } from './nodes/index.ts';
 import { defaultRunnerOptions, runExecution, type ExecutionInput, type ExecutionResult, type RunnerDeps } from './runner.ts';
 
 export interface Job {
@@ -46,7 +46,7 @@ export async function openJob(config: Config, name: string): Promise<Job> {
   const [store, publisher, model] = await Promise.all([
     runStoreFromConfig(config),
     publisherFromConfig(config, 'job-runner'),
-    modelFromConfig(config),
+    modelFromConfig(config, OFFLINE_RESPONDERS),
   ]);
   return { config, store, publisher, model, logger };
 }

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { PipelineNode } from './node.ts';
 import { askModel, provenanceSchema, toModelSchema } from './model-call.ts';
+import { charterOffline } from './charter.offline.ts';
 import { normalise } from './text.ts';
 
 export const charterOutputSchema = z.object({
@@ -38,6 +39,7 @@ export function checkCharter(out: CharterOutput, horizonYear: number): string[] 
 export const charterNode: PipelineNode = {
   id: 'charter',
   kind: 'model',
+  offline: charterOffline,
   async run(ctx) {
     const inputs = {};
     const { output, usage, provenance } = await askModel(ctx, {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { PipelineNode } from './node.ts';
 import { charterValueSchema } from './charter.ts';
 import { askModel, provenanceSchema, readInput, toModelSchema } from './model-call.ts';
+import { driversOffline } from './drivers.offline.ts';
 import { nearDuplicatePairs } from './text.ts';
 
 export const STEEP = ['social', 'technological', 'economic', 'environmental', 'political'] as const;
@@ -49,6 +50,7 @@ export function checkDrivers(out: DriversOutput): string[] {
 export const driversNode: PipelineNode = {
   id: 'drivers',
   kind: 'model',
+  offline: driversOffline,
   async run(ctx) {
     const { provenance: _p, ...charter } = readInput(ctx, 'charter', charterValueSchema);
     const inputs = { charter };

@@ -4,6 +4,7 @@
  * values as `inputs`, persists `value` as `<id>.json` and each file by name.
  */
 import type { NodeContext, NodeResult, PipelineNode } from './node.ts';
+import type { OfflineResponders } from '../../shared/llm/offline-model.ts';
 import { SCENARIOFORGE_PIPELINE } from '../../shared/domain/scenarioforge-pipeline.ts';
 import { charterNode } from './charter.ts';
 import { driversNode } from './drivers.ts';
@@ -31,6 +32,11 @@ const all: PipelineNode[] = [
 ];
 
 export const NODES: Readonly<Record<string, PipelineNode>> = Object.freeze(Object.fromEntries(all.map((n) => [n.id, n])));
+
+/** Each model node's offline responder under its id, the key its requests carry: what the offline model is built with. */
+export const OFFLINE_RESPONDERS: OfflineResponders = Object.freeze(
+  Object.fromEntries(all.flatMap((n) => (n.offline ? [[n.id, n.offline] as const] : []))),
+);
 
 {
   const graph = SCENARIOFORGE_PIPELINE.nodes.map((n) => n.id).sort();

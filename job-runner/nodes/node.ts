@@ -7,6 +7,7 @@
 import type { BuildParams } from '../../shared/domain/params.ts';
 import type { AttemptError, TokenUsage } from '../../shared/domain/events.ts';
 import type { ModelClient } from '../../shared/llm/model-client.ts';
+import type { OfflineResponder } from '../../shared/llm/offline-model.ts';
 import { ModelError } from '../../shared/llm/model-client.ts';
 
 export interface NodeContext {
@@ -39,6 +40,12 @@ export interface PipelineNode {
   id: string;
   kind: 'model' | 'render';
   run(ctx: NodeContext): Promise<NodeResult>;
+  /**
+   * How the offline model answers this node's request (model nodes; see
+   * `<node>.offline.ts`). Declared beside the node's prompt and schema so the
+   * two change together; the registry hands them to the offline model.
+   */
+  offline?: OfflineResponder;
 }
 
 export type NodeErrorCode = 'invalid_output' | 'invalid_input' | 'cancelled';

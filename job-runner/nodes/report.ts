@@ -16,6 +16,7 @@ import { charterValueSchema } from './charter.ts';
 import { mdBlock, mdCell, mdInline } from './escape.ts';
 import { MATRIX_FILE } from './matrix.ts';
 import { askModel, provenanceSchema, readInput, toModelSchema } from './model-call.ts';
+import { reportOffline } from './report.offline.ts';
 import { NodeError } from './node.ts';
 import { readScenarios, scenarioNameIssues } from './scenario.ts';
 import { SCENARIO_NODES, SCENARIO_QUADRANTS } from './scenario-quadrants.ts';
@@ -166,6 +167,7 @@ export function renderReportMarkdown(out: ReportOutput, m: ReportMaterial): stri
 export const reportNode: PipelineNode = {
   id: 'report',
   kind: 'model',
+  offline: reportOffline,
   async run(ctx) {
     const charter = readInput(ctx, 'charter', charterValueSchema);
     const { axes } = readInput(ctx, 'uncertainties', uncertaintiesValueSchema);

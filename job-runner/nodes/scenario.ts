@@ -7,6 +7,7 @@ import type { NodeContext, PipelineNode } from './node.ts';
 import type { Pole, ScenarioNodeId } from './scenario-quadrants.ts';
 import type { Axis } from './uncertainties.ts';
 import { askModel, provenanceSchema, readInput, toModelSchema } from './model-call.ts';
+import { scenarioOffline } from './scenario.offline.ts';
 import { SCENARIO_NODES, SCENARIO_QUADRANTS } from './scenario-quadrants.ts';
 import { hasNumber, normalise } from './text.ts';
 import { uncertaintiesValueSchema } from './uncertainties.ts';
@@ -67,6 +68,7 @@ export function scenarioNode(id: ScenarioNodeId): PipelineNode {
   return {
     id,
     kind: 'model',
+    offline: scenarioOffline,
     async run(ctx) {
       const { axes, ranking } = readInput(ctx, 'uncertainties', uncertaintiesValueSchema);
       const side = (axis: Axis, pole: Pole) => ({ name: axis.name, question: axis.question, pole, label: poleOf(axis, pole).label, description: poleOf(axis, pole).description });

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { PipelineNode } from './node.ts';
 import { charterValueSchema } from './charter.ts';
 import { askModel, provenanceSchema, readInput, throwIfCancelled, toModelSchema } from './model-call.ts';
+import { strategiesOffline } from './strategies.offline.ts';
 import { readScenarios } from './scenario.ts';
 import { nearDuplicatePairs } from './text.ts';
 
@@ -52,6 +53,7 @@ export function checkStrategies(out: StrategiesOutput): string[] {
 export const strategiesNode: PipelineNode = {
   id: 'strategies',
   kind: 'model',
+  offline: strategiesOffline,
   async run(ctx) {
     throwIfCancelled(ctx.signal);
     const given = ctx.params.strategies ?? [];

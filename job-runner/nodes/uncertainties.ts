@@ -8,6 +8,7 @@ import type { Driver } from './drivers.ts';
 import type { PipelineNode } from './node.ts';
 import { driversValueSchema } from './drivers.ts';
 import { askModel, provenanceSchema, readInput, toModelSchema } from './model-call.ts';
+import { uncertaintiesOffline } from './uncertainties.offline.ts';
 import { nearDuplicate, normalise } from './text.ts';
 
 const poleSchema = z.object({
@@ -86,6 +87,7 @@ export function checkUncertainties(out: UncertaintiesOutput, ranking: readonly R
 export const uncertaintiesNode: PipelineNode = {
   id: 'uncertainties',
   kind: 'model',
+  offline: uncertaintiesOffline,
   async run(ctx) {
     const { drivers } = readInput(ctx, 'drivers', driversValueSchema);
     const ranking = rankDrivers(drivers);

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { PipelineNode } from './node.ts';
 import type { ScenarioNodeId } from './scenario-quadrants.ts';
 import { askModel, provenanceSchema, readInput, toModelSchema } from './model-call.ts';
+import { windTunnelOffline } from './wind-tunnel.offline.ts';
 import { readScenarios } from './scenario.ts';
 import { SCENARIO_NODES } from './scenario-quadrants.ts';
 import { strategiesValueSchema } from './strategies.ts';
@@ -78,6 +79,7 @@ export function checkWindTunnel(out: WindTunnelOutput, strategyIds: readonly str
 export const windTunnelNode: PipelineNode = {
   id: 'wind_tunnel',
   kind: 'model',
+  offline: windTunnelOffline,
   async run(ctx) {
     const { strategies } = readInput(ctx, 'strategies', strategiesValueSchema);
     const scenarios = readScenarios(ctx);

@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
-import { NODES } from '../../job-runner/nodes/index.ts';
+import { NODES, OFFLINE_RESPONDERS } from '../../job-runner/nodes/index.ts';
 import { defaultRunnerOptions, runExecution } from '../../job-runner/runner.ts';
 import { isEventOf } from '../../shared/domain/events.ts';
 import { criticalPath } from '../../shared/domain/pipeline.ts';
@@ -41,7 +41,7 @@ const PARAMS = { company: 'Acme Grid', focalQuestion: 'How will European grid op
 
 async function inProcess(store: RunStore, runId: string, executionId: string): Promise<void> {
   const result = await runExecution(
-    { store, model: getOfflineModel({ latencyMs: LATENCY }), nodes: NODES, publisher: getNoopPublisher(), logger: silentLogger, newId: uuidv7 },
+    { store, model: getOfflineModel({ responders: OFFLINE_RESPONDERS, latencyMs: LATENCY }), nodes: NODES, publisher: getNoopPublisher(), logger: silentLogger, newId: uuidv7 },
     { runId, executionId },
     defaultRunnerOptions(store),
     new AbortController().signal,

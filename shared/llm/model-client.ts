@@ -9,7 +9,7 @@ import type { BuildParams } from '../domain/params.ts';
 import type { TokenUsage } from '../domain/events.ts';
 
 export interface ModelRequest {
-  /** The pipeline node asking, e.g. `drivers`; adapters may use it for logging or (offline) content. */
+  /** Who is asking (the pipeline passes its node id): opaque to adapters, used for logging, or (offline) as the key of the responder that answers. */
   node: string;
   /** The full prompt text; user data sits inside its delimited data block. */
   prompt: string;

@@ -23,7 +23,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { v7 as uuidv7 } from 'uuid';
-import { NODES } from '../../job-runner/nodes/index.ts';
+import { NODES, OFFLINE_RESPONDERS } from '../../job-runner/nodes/index.ts';
 import { runExecution } from '../../job-runner/runner.ts';
 import { isEventOf } from '../../shared/domain/events.ts';
 import { project } from '../../shared/domain/run-state.ts';
@@ -96,7 +96,7 @@ describe('HTTP fuzzing (property-based, every route)', function () {
     for (const s of states) if (s.deleted && !pool.deleted.includes(s.runId)) pool.deleted.push(s.runId);
     const live = states.filter((s) => !s.deleted);
     pool.acme = live.map((s) => s.runId).slice(-12);
-    if (!live.some((s) => s.status === 'succeeded')) pool.acme.push(await seedRun(KEYS.acme, getOfflineModel()));
+    if (!live.some((s) => s.status === 'succeeded')) pool.acme.push(await seedRun(KEYS.acme, getOfflineModel({ responders: OFFLINE_RESPONDERS })));
     if (!live.some((s) => s.status === 'failed')) pool.acme.push(await seedRun(KEYS.acme, failing()));
     if (!live.some((s) => s.status === 'queued' || s.status === 'running')) {
       const r = await build(server.url, KEYS.acme, { params: { ...PARAMS, company: `Queued ${++n}` } });
@@ -104,7 +104,7 @@ describe('HTTP fuzzing (property-based, every route)', function () {
     }
     const foreign = await Promise.all(pool.foreign.map(async (id) => project((await store.readLog(id)).events)));
     pool.foreign = foreign.filter((s) => !s.deleted).map((s) => s.runId);
-    if (pool.foreign.length === 0) pool.foreign.push(await seedRun(KEYS.globex, getOfflineModel()));
+    if (pool.foreign.length === 0) pool.foreign.push(await seedRun(KEYS.globex, getOfflineModel({ responders: OFFLINE_RESPONDERS })));
     pool.deleted = pool.deleted.slice(-6);
   }
 
@@ -115,7 +115,7 @@ describe('HTTP fuzzing (property-based, every route)', function () {
     server = await listen({ config, store, launcher: recordingLauncher(), tailIntervalMs: 20, heartbeatMs: 1_000 });
     await replenish();
     // One deleted run from the start.
-    const gone = await seedRun(KEYS.acme, getOfflineModel());
+    const gone = await seedRun(KEYS.acme, getOfflineModel({ responders: OFFLINE_RESPONDERS }));
     expect((await call(server.url, 'DELETE', `/runs/${gone}`, { key: KEYS.acme })).status).to.equal(200);
     pool.deleted.push(gone);
   });

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import type { Express } from 'express';
 import { v7 as uuidv7 } from 'uuid';
-import { NODES } from '../../job-runner/nodes/index.ts';
+import { NODES, OFFLINE_RESPONDERS } from '../../job-runner/nodes/index.ts';
 import { runExecution, type RunnerOptions } from '../../job-runner/runner.ts';
 import { newEvent, parseEventLine } from '../../shared/domain/events.ts';
 import type { RunState } from '../../shared/domain/run-state.ts';
@@ -29,7 +29,7 @@ const RUNNER: RunnerOptions = { concurrency: 4, retryBaseMs: 5, retryMaxMs: 50, 
 
 async function executeInProcess(store: RunStore, runId: string, executionId: string): Promise<void> {
   const result = await runExecution(
-    { store, model: getOfflineModel(), nodes: NODES, publisher: getNoopPublisher(), logger: silentLogger, newId: uuidv7 },
+    { store, model: getOfflineModel({ responders: OFFLINE_RESPONDERS }), nodes: NODES, publisher: getNoopPublisher(), logger: silentLogger, newId: uuidv7 },
     { runId, executionId },
     RUNNER,
     new AbortController().signal,

@@ -17,7 +17,8 @@ import type { AddressInfo } from 'node:net';
 import type { BuildParams } from '../../shared/domain/params.ts';
 import { parsePrompt } from '../../job-runner/nodes/prompt.ts';
 import { sampleFromJsonSchema } from '../../shared/llm/json-schema-sample.ts';
-import { offlineAnswer } from '../../shared/llm/offline-model.ts';
+import { answerOffline } from '../../shared/llm/offline-model.ts';
+import { OFFLINE_RESPONDERS } from '../../job-runner/nodes/index.ts';
 
 export type GeminiFault =
   /** 429 RESOURCE_EXHAUSTED with a google.rpc.RetryInfo detail (default retryDelay "17s"). */
@@ -154,7 +155,7 @@ export function defaultAnswer(req: RecordedGeminiRequest): unknown {
   const d = data as { params?: unknown; inputs?: unknown } | null;
   if (node && d && typeof d.params === 'object' && d.params !== null) {
     const inputs = typeof d.inputs === 'object' && d.inputs !== null ? (d.inputs as Record<string, unknown>) : {};
-    return offlineAnswer(node, { params: d.params as BuildParams, inputs }, req.schema ?? {});
+    return answerOffline(OFFLINE_RESPONDERS, { node, schema: req.schema ?? {}, context: { params: d.params as BuildParams, inputs } });
   }
   return sampleFromJsonSchema(req.schema ?? { type: 'object' });
 }

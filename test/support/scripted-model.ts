@@ -5,6 +5,7 @@
  */
 import { ModelError, type ModelClient, type ModelRequest, type ModelResponse } from '../../shared/llm/model-client.ts';
 import { getOfflineModel } from '../../shared/llm/offline-model.ts';
+import { OFFLINE_RESPONDERS } from '../../job-runner/nodes/index.ts';
 
 export interface ScriptedModel extends ModelClient {
   readonly calls: string[];
@@ -19,7 +20,7 @@ export const unavailable = () => new ModelError('model_unavailable', 'The model 
 export const denied = () => new ModelError('permission_denied', 'API key not valid (403)', { retryable: false, status: 403 });
 
 export function getScriptedModel(latencyMs = 0): ScriptedModel {
-  const inner = getOfflineModel({ latencyMs });
+  const inner = getOfflineModel({ responders: OFFLINE_RESPONDERS, latencyMs });
   const calls: string[] = [];
   const queued = new Map<string, ModelError[]>();
   const always = new Map<string, ModelError>();

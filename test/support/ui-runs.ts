@@ -11,7 +11,7 @@ import { ModelError, type ModelClient } from '../../shared/llm/model-client.ts';
 import { getOfflineModel } from '../../shared/llm/offline-model.ts';
 import { silentLogger } from '../../shared/logger.ts';
 import type { RunStore } from '../../shared/store/run-store.ts';
-import { NODES } from '../../job-runner/nodes/index.ts';
+import { NODES, OFFLINE_RESPONDERS } from '../../job-runner/nodes/index.ts';
 import { defaultRunnerOptions, runExecution, type ExecutionResult } from '../../job-runner/runner.ts';
 import { createRun } from './runs.ts';
 
@@ -19,7 +19,7 @@ export const INJECTED_FAILURE = 'the model refused this request (failure injecte
 
 /** The offline model, except that `node` fails with a terminal (non-retryable) error. */
 export function modelFailingOn(node: string): ModelClient {
-  const offline = getOfflineModel();
+  const offline = getOfflineModel({ responders: OFFLINE_RESPONDERS });
   return {
     provider: offline.provider,
     model: offline.model,
@@ -54,7 +54,7 @@ export async function prepareRun(
   });
   await store.indexRun(options.tenant ?? 'acme', runId);
   if (options.execute === false) return { runId, result: null };
-  const model = options.failOn ? modelFailingOn(options.failOn) : getOfflineModel();
+  const model = options.failOn ? modelFailingOn(options.failOn) : getOfflineModel({ responders: OFFLINE_RESPONDERS });
   const result = await executeRun(store, runId, executionId, model);
   return { runId, result };
 }

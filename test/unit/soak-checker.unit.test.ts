@@ -9,7 +9,7 @@
 import { expect } from 'chai';
 import stableStringify from 'fast-json-stable-stringify';
 import { v7 as uuidv7 } from 'uuid';
-import { NODES } from '../../job-runner/nodes/index.ts';
+import { NODES, OFFLINE_RESPONDERS } from '../../job-runner/nodes/index.ts';
 import { runExecution } from '../../job-runner/runner.ts';
 import { isEventOf, serializeEvent, type StoredEvent } from '../../shared/domain/events.ts';
 import { project } from '../../shared/domain/run-state.ts';
@@ -32,7 +32,7 @@ async function finishedRun(store: RunStore, tenant = 'acme'): Promise<string> {
   const { runId, executionId } = await createRun(store, { tenant });
   await store.indexRun(tenant, runId);
   const result = await runExecution(
-    { store, model: getOfflineModel(), nodes: NODES, publisher: getNoopPublisher(), logger: silentLogger, newId: uuidv7 },
+    { store, model: getOfflineModel({ responders: OFFLINE_RESPONDERS }), nodes: NODES, publisher: getNoopPublisher(), logger: silentLogger, newId: uuidv7 },
     { runId, executionId },
     OPTIONS,
     new AbortController().signal,
