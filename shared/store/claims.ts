@@ -32,11 +32,11 @@ export async function readClaim(blobs: BlobStore, tenant: string, signature: str
   return isRunId(runId) ? { runId, generation: obj.generation } : null;
 }
 
-export function createClaim(blobs: BlobStore, tenant: string, signature: string, runId: string): Promise<boolean> {
+export async function createClaim(blobs: BlobStore, tenant: string, signature: string, runId: string): Promise<boolean> {
   return putIf(blobs, keys.claim(tenant, signature), runId, '0');
 }
 
-export function replaceClaim(blobs: BlobStore, tenant: string, signature: string, runId: string, expectedGeneration: string): Promise<boolean> {
+export async function replaceClaim(blobs: BlobStore, tenant: string, signature: string, runId: string, expectedGeneration: string): Promise<boolean> {
   return putIf(blobs, keys.claim(tenant, signature), runId, expectedGeneration);
 }
 

@@ -30,7 +30,7 @@ export async function readProjectionVersion(blobs: BlobStore, runId: string): Pr
   return obj ? { bytes: obj.bytes, generation: obj.generation } : null;
 }
 
-export function projectionGeneration(blobs: BlobStore, runId: string): Promise<string | null> {
+export async function projectionGeneration(blobs: BlobStore, runId: string): Promise<string | null> {
   return blobs.head(keys.projection(runId));
 }
 
