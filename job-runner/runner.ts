@@ -14,13 +14,12 @@ import type { ArtifactRef, NewEvent, StoredEvent } from '../shared/domain/events
 import type { BuildParams } from '../shared/domain/params.ts';
 import { isTerminal, project, readyNodes, type RunState } from '../shared/domain/run-state.ts';
 import type { EventPublisher } from '../shared/events-bus/event-publisher.ts';
-import { getOutboxPublisher, type Outbox } from '../shared/events-bus/outbox.ts';
+import { getOutboxPublisher, type Outbox } from '../shared/run-log/outbox.ts';
 import type { ModelClient } from '../shared/llm/model-client.ts';
 import { ensureError, type Logger } from '../shared/logger.ts';
-import { decideAndAppend } from '../shared/store/decide-and-append.ts';
-import { getGroupCommitter, type GroupCommitter } from '../shared/store/group-commit.ts';
-import { sha256Hex, type RunStore } from '../shared/store/run-store.ts';
-import { acquireLease, type Lease } from './lease.ts';
+import { decideAndAppend } from '../shared/run-log/decide-and-append.ts';
+import { getGroupCommitter, type GroupCommitter } from '../shared/run-log/group-commit.ts';
+import { sha256Hex, type Lease, type RunStore } from '../shared/store/run-store.ts';
 import { describeNodeFailure, type PipelineNode } from './nodes/node.ts';
 
 export interface RunnerOptions {
@@ -114,7 +113,7 @@ export async function runExecution(
     return { outcome: 'already_finished', exitCode: 0, attempts: 0 };
   }
 
-  const taken = await acquireLease(store, runId, executionId, options.leaseTtlMs, now);
+  const taken = await store.leases.acquire(runId, executionId, options.leaseTtlMs, now);
   if (!taken.acquired) {
     log.info({ holder: taken.holder.executionId }, 'another execution holds the lease; exiting without writing');
     return { outcome: 'busy', exitCode: 0, attempts: 0 };

@@ -6,9 +6,9 @@
  */
 import type { Command } from '../../shared/domain/decide.ts';
 import type { RunState } from '../../shared/domain/run-state.ts';
-import { getOutboxPublisher, type Outbox } from '../../shared/events-bus/outbox.ts';
+import { getOutboxPublisher, type Outbox } from '../../shared/run-log/outbox.ts';
 import { ensureError } from '../../shared/logger.ts';
-import { decideAndAppend, type Decided } from '../../shared/store/decide-and-append.ts';
+import { decideAndAppend, type Decided } from '../../shared/run-log/decide-and-append.ts';
 import type { AppContext } from '../context.ts';
 
 const outboxes = new WeakMap<AppContext, Map<string, Outbox>>();

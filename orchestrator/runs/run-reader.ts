@@ -6,7 +6,6 @@
  */
 import { isTerminal, project, type RunState, type RunStatus } from '../../shared/domain/run-state.ts';
 import { ensureError } from '../../shared/logger.ts';
-import { keys } from '../../shared/store/keys.ts';
 import { serializeProjection } from '../../shared/store/run-store.ts';
 import type { AppContext } from '../context.ts';
 import { HttpError } from '../http-errors.ts';
@@ -49,15 +48,14 @@ async function rebuild(app: AppContext, runId: string, repair: boolean): Promise
  * `repair` is false (callers that only peek, many at once).
  */
 export async function loadRun(app: AppContext, runId: string, options: { repair?: boolean } = {}): Promise<LoadedRun | null> {
-  const projectionKey = keys.projection(runId);
-  const [generation, head] = await Promise.all([app.store.blobs.head(projectionKey), app.store.logHead(runId)]);
+  const [generation, head] = await Promise.all([app.store.projectionGeneration(runId), app.store.logHead(runId)]);
   if (!head) return null;
   // The hot path of judges and live pages: an unchanged run.json is neither re-read nor re-parsed.
   const parsed = parsedOf(app.store);
   const cached = parsed.get(runId);
   let current = cached && generation !== null && cached.generation === generation ? cached.run : null;
   if (!current && generation !== null) {
-    const stored = await app.store.blobs.get(projectionKey);
+    const stored = await app.store.readProjectionVersion(runId);
     current = parseProjection(stored?.bytes ?? null);
     if (current && stored) remember(parsed, runId, stored.generation, current);
   }

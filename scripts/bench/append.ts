@@ -8,7 +8,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { newEvent, type PendingEvent } from '../../shared/domain/events.ts';
 import { getGcsRunStore } from '../../shared/store/gcs-run-store.ts';
-import { getGroupCommitter } from '../../shared/store/group-commit.ts';
+import { getGroupCommitter } from '../../shared/run-log/group-commit.ts';
 import { getLocalRunStore } from '../../shared/store/local-run-store.ts';
 import { startGcsEmulator } from '../../test/support/gcs-emulator.ts';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -24,7 +24,7 @@ import stableStringify from 'fast-json-stable-stringify';
 import { isEventOf, type StoredEvent } from '../../shared/domain/events.ts';
 import { isTerminal, project, type RunState } from '../../shared/domain/run-state.ts';
 import { parseLog } from '../../shared/store/event-log.ts';
-import { isRunId, keys } from '../../shared/store/keys.ts';
+import { isRunId } from '../../shared/store/keys.ts';
 import { sha256Hex, type RunStore } from '../../shared/store/run-store.ts';
 import type { Anomaly, BuildRecord, DeleteRecord, FailedRequest, SseRecord } from './types.ts';
 
@@ -65,19 +65,8 @@ export interface CheckResult {
 }
 
 /** Every run id with at least one object under `runs/`. */
-export async function storedRunIds(store: RunStore): Promise<string[]> {
-  const ids = new Set<string>();
-  let startAfter: string | undefined;
-  for (;;) {
-    const page = await store.blobs.list('runs/', { limit: 1000, ...(startAfter !== undefined ? { startAfter } : {}) });
-    for (const key of page.keys) {
-      const id = key.split('/')[1] ?? '';
-      if (isRunId(id)) ids.add(id);
-    }
-    if (!page.next) break;
-    startAfter = page.next;
-  }
-  return [...ids].sort();
+export function storedRunIds(store: RunStore): Promise<string[]> {
+  return store.listAllRunIds();
 }
 
 interface RawLog {
@@ -206,12 +195,12 @@ export async function checkStore(store: RunStore, exp: CheckExpectations = {}): 
   const byTenant = new Map<string, { live: Set<string>; deleted: Set<string> }>();
 
   for (const runId of [...ids].sort()) {
-    const obj = await store.blobs.get(keys.events(runId));
-    if (!obj) {
+    const bytes = await store.readRawLog(runId);
+    if (!bytes) {
       add({ kind: 'log_unreadable', runId, detail: 'the run has objects (or was answered by a build) but no events.jsonl' });
       continue;
     }
-    const text = obj.bytes.toString('utf8');
+    const text = bytes.toString('utf8');
     const raw = readRaw(text);
 
     // -- the log: contiguous, unique, well-formed

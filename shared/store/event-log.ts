@@ -6,6 +6,8 @@
  * skipped, which makes a retried append after a lost response a no-op.
  */
 import { parseEventLine, serializeEvent, MalformedEventError, type PendingEvent, type StoredEvent } from '../domain/events.ts';
+import { fullJitterMs } from '../backoff.ts';
+import { BoundedLru } from '../bounded-lru.ts';
 import { PreconditionFailedError, StoreUnavailableError, type BlobStore } from './blob-store.ts';
 import { keys } from './keys.ts';
 
@@ -132,6 +134,9 @@ export interface BlobEventLogOptions {
   random?: () => number;
 }
 
+/** Enough jitter to break sixteen writers out of lock-step, little enough that an append under contention stays fast. */
+const CONTENTION_BACKOFF = { baseMs: 5, maxMs: 200 };
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Rewrite-append over a BlobStore: the GCS and in-memory event log. */
@@ -140,13 +145,7 @@ export function getBlobEventLog(blobs: BlobStore, options: BlobEventLogOptions =
   const cacheSize = options.cacheSize ?? 256;
   const sleep = options.sleep ?? defaultSleep;
   const random = options.random ?? Math.random;
-  const cache = new Map<string, Cached>();
-
-  const remember = (runId: string, entry: Cached): void => {
-    cache.delete(runId);
-    cache.set(runId, entry);
-    if (cache.size > cacheSize) cache.delete(cache.keys().next().value as string);
-  };
+  const cache = new BoundedLru<string, Cached>({ maxEntries: Math.max(1, cacheSize) });
 
   const load = async (runId: string): Promise<Cached | null> => {
     const key = keys.events(runId);
@@ -167,7 +166,7 @@ export function getBlobEventLog(blobs: BlobStore, options: BlobEventLogOptions =
         ? parseLog(text.slice(known.log.validBytes), cloneLog(known.log))
         : parseLog(text);
     const entry = { generation: obj.generation, text, log };
-    remember(runId, entry);
+    cache.set(runId, entry);
     return entry;
   };
 
@@ -220,14 +219,14 @@ export function getBlobEventLog(blobs: BlobStore, options: BlobEventLogOptions =
           }
           next.lastSeq = fresh[fresh.length - 1]?.seq ?? log.lastSeq;
           next.validBytes = Buffer.byteLength(text);
-          remember(runId, { generation: put.generation, text, log: next });
+          cache.set(runId, { generation: put.generation, text, log: next });
           return { committed, written: fresh.length, lastSeq: next.lastSeq, generation: put.generation };
         } catch (err) {
           if (!(err instanceof PreconditionFailedError)) throw err;
           cache.delete(runId);
           // Contention: someone else appended (or our lost write did). Re-read and redo,
           // with a little jitter so sixteen writers do not stay in lock-step.
-          if (round > 0) await sleep(Math.floor(random() * Math.min(200, 5 * 2 ** Math.min(round, 6))));
+          if (round > 0) await sleep(fullJitterMs(round + 1, CONTENTION_BACKOFF, random));
         }
       }
       throw new StoreUnavailableError(`append to run ${runId} did not succeed after ${maxRounds} rounds of contention`);

@@ -12,8 +12,9 @@
  *
  * Object names are `${prefix}/${key}`; keys are relative and already validated.
  */
-import { CRC32C, Storage, type File } from '@google-cloud/storage';
-import { PreconditionFailedError, StoreUnavailableError, type BlobObject, type BlobStore, type ListPage } from './blob-store.ts';
+import { CRC32C, Storage, type Bucket, type File } from '@google-cloud/storage';
+import { fullJitterMs, type BackoffPolicy } from '../backoff.ts';
+import { PreconditionFailedError, StoreUnavailableError, type BlobObject, type BlobStore, type ListPage, type PutOptions } from './blob-store.ts';
 
 export interface GcsRetryPolicy {
   /** Total attempts per operation, the first included. Default 10. */
@@ -115,98 +116,204 @@ function rootOf(prefix: string): string {
   return p === '' ? '' : `${p}/`;
 }
 
-export function getGcsBlobStore(options: GcsBlobStoreOptions): BlobStore {
-  const storage = new Storage({
-    ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
-    ...(options.projectId ? { projectId: options.projectId } : {}),
-    retryOptions: { autoRetry: false },
+/** Rejects with a retryable ETIMEDOUT when `p` takes longer than `timeoutMs`; `p` is abandoned, not aborted. */
+function withDeadline<T>(p: Promise<T>, timeoutMs: number): Promise<T> {
+  if (!(timeoutMs > 0)) return p;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      p.catch(() => undefined);
+      reject(Object.assign(new Error(`request timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+    }, timeoutMs);
+    p.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
   });
-  const bucket = storage.bucket(options.bucket);
-  const root = rootOf(options.prefix);
-  const attempts = Math.max(1, options.retry?.attempts ?? 10);
-  const baseMs = options.retry?.baseMs ?? 25;
-  const maxMs = options.retry?.maxMs ?? 2000;
-  const random = options.retry?.random ?? Math.random;
-  const sleep = options.retry?.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+}
 
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const nameOf = (key: string) => root + key;
+/** Bytes, generation and content type from one media download, so they belong together. */
+async function download(file: File): Promise<{ bytes: Buffer; headers: Record<string, unknown> | undefined }> {
+  const stream = file.createReadStream();
+  let headers: Record<string, unknown> | undefined;
+  stream.on('response', (res: { headers?: Record<string, unknown>; setMaxListeners?: (n: number) => unknown }) => {
+    headers = res.headers;
+    // The response is the body stream itself; node-fetch, teeny-request and the
+    // storage client together hang 11 'error' listeners on it when the body
+    // spans several chunks, which Node reports as a possible leak. It is not one.
+    res.setMaxListeners?.(32);
+  });
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return { bytes: Buffer.concat(chunks), headers };
+}
 
-  /** Rejects with a retryable ETIMEDOUT when `p` takes longer than the deadline; `p` is abandoned, not aborted. */
-  const deadline = <T>(p: Promise<T>): Promise<T> => {
-    if (!(timeoutMs > 0)) return p;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        p.catch(() => undefined);
-        reject(Object.assign(new Error(`request timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
-      }, timeoutMs);
-      p.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (err: unknown) => {
-          clearTimeout(timer);
-          reject(err instanceof Error ? err : new Error(String(err)));
-        },
-      );
+/** What a failure may be turned into before the retry logic sees it; `undefined` leaves it to the retry logic. */
+type Settle<T> = (err: unknown, uncertain: boolean) => Promise<T | undefined> | T | undefined;
+
+/** The bucket under one root, with this adapter's retry loop around every call. */
+class GcsObjects {
+  readonly #bucket: Bucket;
+  readonly #root: string;
+  readonly #attempts: number;
+  readonly #backoff: BackoffPolicy;
+  readonly #random: () => number;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #timeoutMs: number;
+
+  constructor(options: GcsBlobStoreOptions) {
+    const storage = new Storage({
+      ...(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint } : {}),
+      ...(options.projectId ? { projectId: options.projectId } : {}),
+      retryOptions: { autoRetry: false },
     });
-  };
+    this.#bucket = storage.bucket(options.bucket);
+    this.#root = rootOf(options.prefix);
+    this.#attempts = Math.max(1, options.retry?.attempts ?? 10);
+    this.#backoff = { baseMs: options.retry?.baseMs ?? 25, maxMs: options.retry?.maxMs ?? 2000 };
+    this.#random = options.retry?.random ?? Math.random;
+    this.#sleep = options.retry?.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+  }
 
-  /** Full jitter: anywhere between 0 and the current ceiling. */
-  const backoff = (retry: number) => sleep(Math.floor(random() * Math.min(maxMs, baseMs * 2 ** retry)));
-
-  const unavailable = (what: string, key: string, err: unknown, tries: number) =>
-    new StoreUnavailableError(`gcs ${what} ${nameOf(key)} failed after ${tries} attempt(s): ${summarize(err)}`, { cause: err });
+  nameOf(key: string): string {
+    return this.#root + key;
+  }
 
   /**
    * Runs `fn` until it succeeds, `settle` turns a failure into a result, or the
    * failure is fatal / attempts run out. `settle` sees every failure first and
    * returns `undefined` to let the retry logic decide.
    */
-  const retrying = async <T>(
-    what: string,
-    key: string,
-    fn: () => Promise<T>,
-    settle: (err: unknown, uncertain: boolean) => Promise<T | undefined> | T | undefined = () => undefined,
-  ): Promise<T> => {
+  async retrying<T>(what: string, key: string, fn: () => Promise<T>, settle: Settle<T> = () => undefined): Promise<T> {
     let uncertain = false;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await deadline(fn());
+        return await withDeadline(fn(), this.#timeoutMs);
       } catch (err) {
         const settled = await settle(err, uncertain);
         if (settled !== undefined) return settled;
         if (err instanceof StoreUnavailableError || err instanceof PreconditionFailedError) throw err;
         const outcome = classify(err);
-        if (outcome === 'fatal' || attempt >= attempts) throw unavailable(what, key, err, attempt);
+        if (outcome === 'fatal' || attempt >= this.#attempts) {
+          throw new StoreUnavailableError(`gcs ${what} ${this.nameOf(key)} failed after ${attempt} attempt(s): ${summarize(err)}`, { cause: err });
+        }
         if (outcome === 'retry-unknown') uncertain = true;
-        await backoff(attempt - 1);
+        // Full jitter: anywhere between 0 and the current ceiling.
+        await this.#sleep(fullJitterMs(attempt, this.#backoff, this.#random));
       }
     }
-  };
+  }
 
-  /** Bytes, generation and content type from one media download, so they belong together. */
-  const download = async (file: File): Promise<{ bytes: Buffer; headers: Record<string, unknown> | undefined }> => {
-    const stream = file.createReadStream();
-    let headers: Record<string, unknown> | undefined;
-    stream.on('response', (res: { headers?: Record<string, unknown>; setMaxListeners?: (n: number) => unknown }) => {
-      headers = res.headers;
-      // The response is the body stream itself; node-fetch, teeny-request and the
-      // storage client together hang 11 'error' listeners on it when the body
-      // spans several chunks, which Node reports as a possible leak. It is not one.
-      res.setMaxListeners?.(32);
+  get(key: string): Promise<BlobObject | null> {
+    return this.retrying('get', key, () => this.#getOnce(key));
+  }
+
+  head(key: string): Promise<string | null> {
+    return this.retrying('head', key, async () => {
+      try {
+        const [meta] = await this.#bucket.file(this.nameOf(key)).getMetadata();
+        return String(meta.generation);
+      } catch (err) {
+        if (statusOf(err) === 404) return null;
+        throw err;
+      }
     });
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
-    return { bytes: Buffer.concat(chunks), headers };
-  };
+  }
 
-  const getOnce = async (key: string): Promise<BlobObject | null> => {
-    const name = nameOf(key);
+  put(key: string, bytes: Buffer | string, opts: PutOptions): Promise<{ generation: string }> {
+    const body = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
+    // The server checks this before committing, so a corrupted upload is refused,
+    // never stored. (The client's own check runs after the commit and, on a
+    // mismatch, deletes the object with no precondition — possibly someone else's
+    // newer generation — so it is turned off.)
+    const hasher = new CRC32C();
+    hasher.update(body);
+    const crc32c = hasher.toString();
+    const ifGenerationMatch = opts.ifGenerationMatch;
+    const saveOnce = async (): Promise<{ generation: string }> => {
+      const file = this.#bucket.file(this.nameOf(key));
+      await file.save(body, {
+        resumable: false,
+        validation: false,
+        contentType: opts.contentType ?? 'application/octet-stream',
+        metadata: { crc32c },
+        ...(ifGenerationMatch !== undefined ? { preconditionOpts: { ifGenerationMatch } } : {}),
+      });
+      const generation = file.metadata.generation;
+      if (generation === undefined || generation === null || generation === '') {
+        throw new StoreUnavailableError(`gcs put ${this.nameOf(key)}: the response carried no generation`);
+      }
+      return { generation: String(generation) };
+    };
+    return this.retrying('put', key, saveOnce, async (err, uncertain) => {
+      if (statusOf(err) !== 412) return undefined;
+      if (uncertain) {
+        // Our earlier attempt may have committed before its answer was lost.
+        const current = await this.get(key);
+        if (current && current.bytes.equals(body)) return { generation: current.generation };
+      }
+      throw new PreconditionFailedError(key);
+    });
+  }
+
+  delete(key: string, opts: { ifGenerationMatch?: string }): Promise<boolean> {
+    const ifGenerationMatch = opts.ifGenerationMatch;
+    const deleteOnce = async (): Promise<boolean> => {
+      await this.#bucket.file(this.nameOf(key)).delete(ifGenerationMatch !== undefined ? { ifGenerationMatch } : {});
+      return true;
+    };
+    return this.retrying('delete', key, deleteOnce, (err, uncertain) => {
+      const status = statusOf(err);
+      // After a lost answer, 404 most likely means our own delete went through.
+      if (status === 404) return uncertain;
+      if (status === 412) throw new PreconditionFailedError(key);
+      return undefined;
+    });
+  }
+
+  async list(prefix: string, startAfter: string | undefined, limit: number): Promise<ListPage> {
+    if (limit <= 0) return { keys: [], next: null };
+    const fullPrefix = this.nameOf(prefix);
+    // startOffset is inclusive (and may sort before the prefix): skip the key itself.
+    // Ask for one more than the page to learn whether another page follows.
+    const startOffset = startAfter !== undefined ? this.nameOf(startAfter) : undefined;
+    const found: string[] = [];
+    let pageToken: string | undefined;
+    for (;;) {
+      const maxResults = Math.min(1000, limit + 1 - found.length + (startAfter !== undefined ? 1 : 0));
+      const [files, , response] = await this.retrying('list', prefix, () =>
+        this.#bucket.getFiles({
+          prefix: fullPrefix,
+          maxResults,
+          autoPaginate: false,
+          ...(startOffset !== undefined ? { startOffset } : {}),
+          ...(pageToken !== undefined ? { pageToken } : {}),
+        }),
+      );
+      for (const f of files) {
+        const key = f.name.slice(this.#root.length);
+        if (key === startAfter) continue;
+        found.push(key);
+      }
+      const token = (response as { nextPageToken?: unknown } | undefined)?.nextPageToken;
+      if (found.length > limit || typeof token !== 'string' || token === '') break;
+      pageToken = token;
+    }
+    const keys = found.slice(0, limit);
+    return { keys, next: found.length > limit ? (keys[keys.length - 1] ?? null) : null };
+  }
+
+  async #getOnce(key: string): Promise<BlobObject | null> {
+    const name = this.nameOf(key);
     let res: Awaited<ReturnType<typeof download>>;
     try {
-      res = await download(bucket.file(name));
+      res = await download(this.#bucket.file(name));
     } catch (err) {
       if (statusOf(err) === 404) return null;
       throw err;
@@ -214,117 +321,17 @@ export function getGcsBlobStore(options: GcsBlobStoreOptions): BlobStore {
     const generation = headerValue(res.headers, 'x-goog-generation');
     if (!generation) throw new StoreUnavailableError(`gcs get ${name}: the download carried no x-goog-generation header`);
     return { bytes: res.bytes, generation, contentType: headerValue(res.headers, 'content-type') ?? 'application/octet-stream' };
-  };
+  }
+}
 
-  const store: BlobStore = {
+export function getGcsBlobStore(options: GcsBlobStoreOptions): BlobStore {
+  const objects = new GcsObjects(options);
+  return {
     backend: 'gcs',
-
-    get(key) {
-      return retrying('get', key, () => getOnce(key));
-    },
-
-    head(key) {
-      return retrying('head', key, async () => {
-        try {
-          const [meta] = await bucket.file(nameOf(key)).getMetadata();
-          return String(meta.generation);
-        } catch (err) {
-          if (statusOf(err) === 404) return null;
-          throw err;
-        }
-      });
-    },
-
-    put(key, bytes, opts = {}) {
-      const body = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
-      // The server checks this before committing, so a corrupted upload is refused,
-      // never stored. (The client's own check runs after the commit and, on a
-      // mismatch, deletes the object with no precondition — possibly someone else's
-      // newer generation — so it is turned off.)
-      const hasher = new CRC32C();
-      hasher.update(body);
-      const crc32c = hasher.toString();
-      const ifGenerationMatch = opts.ifGenerationMatch;
-      return retrying(
-        'put',
-        key,
-        async () => {
-          const file = bucket.file(nameOf(key));
-          await file.save(body, {
-            resumable: false,
-            validation: false,
-            contentType: opts.contentType ?? 'application/octet-stream',
-            metadata: { crc32c },
-            ...(ifGenerationMatch !== undefined ? { preconditionOpts: { ifGenerationMatch } } : {}),
-          });
-          const generation = file.metadata.generation;
-          if (generation === undefined || generation === null || generation === '') {
-            throw new StoreUnavailableError(`gcs put ${nameOf(key)}: the response carried no generation`);
-          }
-          return { generation: String(generation) };
-        },
-        async (err, uncertain) => {
-          if (statusOf(err) !== 412) return undefined;
-          if (uncertain) {
-            // Our earlier attempt may have committed before its answer was lost.
-            const current = await store.get(key);
-            if (current && current.bytes.equals(body)) return { generation: current.generation };
-          }
-          throw new PreconditionFailedError(key);
-        },
-      );
-    },
-
-    delete(key, opts = {}) {
-      const ifGenerationMatch = opts.ifGenerationMatch;
-      return retrying(
-        'delete',
-        key,
-        async () => {
-          await bucket.file(nameOf(key)).delete(ifGenerationMatch !== undefined ? { ifGenerationMatch } : {});
-          return true;
-        },
-        (err, uncertain) => {
-          const status = statusOf(err);
-          // After a lost answer, 404 most likely means our own delete went through.
-          if (status === 404) return uncertain;
-          if (status === 412) throw new PreconditionFailedError(key);
-          return undefined;
-        },
-      );
-    },
-
-    async list(prefix, { startAfter, limit }): Promise<ListPage> {
-      if (limit <= 0) return { keys: [], next: null };
-      const fullPrefix = nameOf(prefix);
-      // startOffset is inclusive (and may sort before the prefix): skip the key itself.
-      // Ask for one more than the page to learn whether another page follows.
-      const startOffset = startAfter !== undefined ? nameOf(startAfter) : undefined;
-      const found: string[] = [];
-      let pageToken: string | undefined;
-      for (;;) {
-        const maxResults = Math.min(1000, limit + 1 - found.length + (startAfter !== undefined ? 1 : 0));
-        const [files, , response] = await retrying('list', prefix, () =>
-          bucket.getFiles({
-            prefix: fullPrefix,
-            maxResults,
-            autoPaginate: false,
-            ...(startOffset !== undefined ? { startOffset } : {}),
-            ...(pageToken !== undefined ? { pageToken } : {}),
-          }),
-        );
-        for (const f of files) {
-          const key = f.name.slice(root.length);
-          if (key === startAfter) continue;
-          found.push(key);
-        }
-        const token = (response as { nextPageToken?: unknown } | undefined)?.nextPageToken;
-        if (found.length > limit || typeof token !== 'string' || token === '') break;
-        pageToken = token;
-      }
-      const keys = found.slice(0, limit);
-      return { keys, next: found.length > limit ? (keys[keys.length - 1] ?? null) : null };
-    },
+    get: (key) => objects.get(key),
+    head: (key) => objects.head(key),
+    put: (key, bytes, opts = {}) => objects.put(key, bytes, opts),
+    delete: (key, opts = {}) => objects.delete(key, opts),
+    list: (prefix, { startAfter, limit }) => objects.list(prefix, startAfter, limit),
   };
-  return store;
 }

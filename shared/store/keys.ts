@@ -58,6 +58,8 @@ export function invertRunId(id: string): string {
 }
 
 export const keys = {
+  /** Everything stored per run lives under here. */
+  allRunsPrefix: 'runs/',
   runPrefix: (runId: string) => `runs/${checkRunId(runId)}/`,
   events: (runId: string) => `runs/${checkRunId(runId)}/events.jsonl`,
   projection: (runId: string) => `runs/${checkRunId(runId)}/run.json`,

@@ -11,6 +11,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { serializeEvent, type PendingEvent } from '../domain/events.ts';
+import { BoundedLru } from '../bounded-lru.ts';
 import { GenerationMismatchError, parseLog, sequence, type EventLog, type ParsedLog } from './event-log.ts';
 import { keys } from './keys.ts';
 import { fsyncDir, type LocalBlobStore } from './local-blob-store.ts';
@@ -27,7 +28,7 @@ interface Cached {
 const isMissing = (err: unknown): boolean => (err as NodeJS.ErrnoException).code === 'ENOENT';
 
 export function getLocalEventLog(blobs: LocalBlobStore, cacheSize = 256): EventLog {
-  const cache = new Map<string, Cached>();
+  const cache = new BoundedLru<string, Cached>({ maxEntries: Math.max(1, cacheSize) });
 
   // Refreshes of one run are serialised in this process: each extends the cached
   // parse in place, so two at once would both append the same new lines.
@@ -82,9 +83,7 @@ export function getLocalEventLog(blobs: LocalBlobStore, cacheSize = 256): EventL
         entry = { ...entry, log: parseLog(buf.subarray(0, bytesRead).toString('utf8'), entry.log) };
       }
       entry = { ...entry, size, mtimeNs: st.mtimeNs };
-      cache.delete(runId);
       cache.set(runId, entry);
-      if (cache.size > cacheSize) cache.delete(cache.keys().next().value as string);
       return { log: entry.log, size };
     } finally {
       await fh.close();

@@ -1,46 +1,59 @@
 /**
- * The RunStore port: everything both processes persist about runs. Built once
- * from a backend's BlobStore (objects with generations) and its EventLog; the
- * adapters (`getMemoryRunStore`, `getLocalRunStore`, `getGcsRunStore`) only
- * choose those two parts and the group-commit interval that suits them.
+ * The RunStore port: everything both processes persist about runs, behind
+ * methods that name what they keep (a log, a projection, artifacts, claims, a
+ * listing index, a lease, a publish cursor). The storage layout stays inside
+ * `shared/store`: no caller builds a key or sees the blobs underneath.
+ *
+ * Built once from a backend's BlobStore (objects with generations) and its
+ * EventLog; the adapters (`getMemoryRunStore`, `getLocalRunStore`,
+ * `getGcsRunStore`) only choose those two parts and the group-commit interval
+ * that suits them.
  */
-import { createHash } from 'node:crypto';
-import stableStringify from 'fast-json-stable-stringify';
 import type { ArtifactRef, PendingEvent } from '../domain/events.ts';
 import type { RunState } from '../domain/run-state.ts';
-import { PreconditionFailedError, type BlobStore } from './blob-store.ts';
+import * as artifacts from './artifacts.ts';
+import type { StoredArtifact } from './artifacts.ts';
+import type { BlobStore } from './blob-store.ts';
+import * as claims from './claims.ts';
+import type { Claim } from './claims.ts';
 import type { AppendOptions, AppendResult, EventLog, LogHead, LogSnapshot } from './event-log.ts';
-import { InvalidKeyError, checkArtifactName, invertRunId, isRunId, keys } from './keys.ts';
+import { keys } from './keys.ts';
+import { getLeaseStore, type LeaseStore } from './lease-store.ts';
+import * as projections from './projections.ts';
+import type { StoredProjection } from './projections.ts';
+import { getPublishCursors, type PublishCursors } from './publish-cursors.ts';
+import * as index from './run-index.ts';
+import type { RunPage } from './run-index.ts';
 
-export interface Claim {
-  runId: string;
-  generation: string;
-}
-
-export interface RunPage {
-  runIds: string[];
-  /** Opaque; pass back to get the next page. Null on the last page. */
-  cursor: string | null;
-}
-
-export interface StoredArtifact {
-  body: Buffer;
-  contentType: string;
-}
+export type { StoredArtifact } from './artifacts.ts';
+export { sha256Hex } from './artifacts.ts';
+export type { Claim } from './claims.ts';
+export type { Lease, LeaseRecord, LeaseResult, LeaseStore } from './lease-store.ts';
+export { serializeProjection, type StoredProjection } from './projections.ts';
+export type { PublishCursors } from './publish-cursors.ts';
+export type { RunPage } from './run-index.ts';
 
 export interface RunStore {
   readonly backend: 'memory' | 'local' | 'gcs';
   /** How long the job's group committer may buffer events on this backend. */
   readonly commitIntervalMs: number;
-  readonly blobs: BlobStore;
 
   readLog(runId: string, afterSeq?: number): Promise<LogSnapshot>;
   logHead(runId: string): Promise<LogHead | null>;
   append(runId: string, events: readonly PendingEvent[], options?: AppendOptions): Promise<AppendResult>;
+  /**
+   * `events.jsonl` exactly as stored, torn tail and all; null when absent. For
+   * checkers that judge the bytes themselves — everyone else reads `readLog`.
+   */
+  readRawLog(runId: string): Promise<Buffer | null>;
 
   /** run.json bytes as stored (possibly behind the log; see `lastSeq`). */
   readProjection(runId: string): Promise<Buffer | null>;
-  /** Writes run.json, unless the stored one is already at or past this state. */
+  /** run.json bytes with the generation they were read at, to compare with `projectionGeneration` later. */
+  readProjectionVersion(runId: string): Promise<StoredProjection | null>;
+  /** The generation of run.json without its bytes (one stat, one metadata call); null when absent. */
+  projectionGeneration(runId: string): Promise<string | null>;
+  /** Writes run.json, unless the stored one is already at or past this state (the later `lastSeq` wins a race). */
   writeProjection(runId: string, state: RunState): Promise<void>;
 
   putArtifact(runId: string, name: string, body: Buffer | string, contentType: string): Promise<ArtifactRef>;
@@ -59,6 +72,13 @@ export interface RunStore {
   unindexRun(tenant: string, runId: string): Promise<void>;
   /** The tenant's run ids, newest first. Cost grows with `limit`, not with the number of runs. */
   listRuns(tenant: string, options: { limit: number; cursor?: string | null }): Promise<RunPage>;
+  /** Every run id the store holds anything for, sorted, whatever its tenant or index entry. Walks the whole store. */
+  listAllRunIds(): Promise<string[]>;
+
+  /** The single-active-execution lease of each run. */
+  readonly leases: LeaseStore;
+  /** The outbox's publish cursor of each run. */
+  readonly cursors: PublishCursors;
 }
 
 export interface RunStoreParts {
@@ -67,146 +87,37 @@ export interface RunStoreParts {
   commitIntervalMs: number;
 }
 
-export function sha256Hex(body: Buffer | string): string {
-  return createHash('sha256').update(body).digest('hex');
-}
-
-/** The projection exactly as stored and served: stable key order, no whitespace. */
-export function serializeProjection(state: RunState): string {
-  return stableStringify(state);
-}
-
-export function encodeCursor(lastKey: string): string {
-  return Buffer.from(lastKey, 'utf8').toString('base64url');
-}
-
-export function decodeCursor(cursor: string, prefix: string): string {
-  let key: string;
-  try {
-    key = Buffer.from(cursor, 'base64url').toString('utf8');
-  } catch {
-    throw new InvalidKeyError('cursor', 'cursor is not one this server issued');
-  }
-  if (!key.startsWith(prefix) || !isRunId(key.slice(prefix.length))) {
-    throw new InvalidKeyError('cursor', 'cursor is not one this server issued');
-  }
-  return key;
-}
-
 export function getRunStore(parts: RunStoreParts): RunStore {
   const { blobs, log } = parts;
-
-  const projectionSeq = (bytes: Buffer): number => {
-    const m = /"lastSeq":(\d+)/.exec(bytes.toString('utf8'));
-    return m ? Number(m[1]) : 0;
-  };
-
   return {
     backend: blobs.backend,
     commitIntervalMs: parts.commitIntervalMs,
-    blobs,
 
     readLog: (runId, afterSeq) => log.read(runId, afterSeq),
     logHead: (runId) => log.head(runId),
     append: (runId, events, options) => log.append(runId, events, options),
+    readRawLog: async (runId) => (await blobs.get(keys.events(runId)))?.bytes ?? null,
 
-    async readProjection(runId) {
-      return (await blobs.get(keys.projection(runId)))?.bytes ?? null;
-    },
+    readProjection: async (runId) => (await projections.readProjectionVersion(blobs, runId))?.bytes ?? null,
+    readProjectionVersion: (runId) => projections.readProjectionVersion(blobs, runId),
+    projectionGeneration: (runId) => projections.projectionGeneration(blobs, runId),
+    writeProjection: (runId, state) => projections.writeProjection(blobs, runId, state),
 
-    async writeProjection(runId, state) {
-      const key = keys.projection(runId);
-      const body = serializeProjection(state);
-      // Two writers may race; the one with the later lastSeq must win.
-      for (let round = 0; round < 20; round++) {
-        const current = await blobs.get(key);
-        if (current && projectionSeq(current.bytes) >= state.lastSeq) return;
-        try {
-          await blobs.put(key, body, { ifGenerationMatch: current?.generation ?? '0', contentType: 'application/json' });
-          return;
-        } catch (err) {
-          if (!(err instanceof PreconditionFailedError)) throw err;
-        }
-      }
-    },
+    putArtifact: (runId, name, body, contentType) => artifacts.putArtifact(blobs, runId, name, body, contentType),
+    getArtifact: (runId, name) => artifacts.getArtifact(blobs, runId, name),
+    listArtifacts: (runId) => artifacts.listArtifacts(blobs, runId),
 
-    async putArtifact(runId, name, body, contentType) {
-      const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-      await blobs.put(keys.artifact(runId, name), bytes, { contentType });
-      return { name, sha256: sha256Hex(bytes), size: bytes.length, contentType };
-    },
+    readClaim: (tenant, signature) => claims.readClaim(blobs, tenant, signature),
+    createClaim: (tenant, signature, runId) => claims.createClaim(blobs, tenant, signature, runId),
+    replaceClaim: (tenant, signature, runId, generation) => claims.replaceClaim(blobs, tenant, signature, runId, generation),
+    releaseClaim: (tenant, signature, runId) => claims.releaseClaim(blobs, tenant, signature, runId),
 
-    async getArtifact(runId, name) {
-      const obj = await blobs.get(keys.artifact(runId, checkArtifactName(name)));
-      return obj ? { body: obj.bytes, contentType: obj.contentType } : null;
-    },
+    indexRun: (tenant, runId) => index.indexRun(blobs, tenant, runId),
+    unindexRun: (tenant, runId) => index.unindexRun(blobs, tenant, runId),
+    listRuns: (tenant, options) => index.listRuns(blobs, tenant, options),
+    listAllRunIds: () => index.listAllRunIds(blobs),
 
-    async listArtifacts(runId) {
-      const prefix = keys.artifactPrefix(runId);
-      const names: string[] = [];
-      let startAfter: string | undefined;
-      for (;;) {
-        const page = await blobs.list(prefix, { limit: 1000, ...(startAfter ? { startAfter } : {}) });
-        names.push(...page.keys.map((k) => k.slice(prefix.length)));
-        if (!page.next) return names;
-        startAfter = page.next;
-      }
-    },
-
-    async readClaim(tenant, signature) {
-      const obj = await blobs.get(keys.claim(tenant, signature));
-      if (!obj) return null;
-      const runId = obj.bytes.toString('utf8').trim();
-      return isRunId(runId) ? { runId, generation: obj.generation } : null;
-    },
-
-    async createClaim(tenant, signature, runId) {
-      try {
-        await blobs.put(keys.claim(tenant, signature), runId, { ifGenerationMatch: '0', contentType: 'text/plain' });
-        return true;
-      } catch (err) {
-        if (err instanceof PreconditionFailedError) return false;
-        throw err;
-      }
-    },
-
-    async replaceClaim(tenant, signature, runId, expectedGeneration) {
-      try {
-        await blobs.put(keys.claim(tenant, signature), runId, { ifGenerationMatch: expectedGeneration, contentType: 'text/plain' });
-        return true;
-      } catch (err) {
-        if (err instanceof PreconditionFailedError) return false;
-        throw err;
-      }
-    },
-
-    async releaseClaim(tenant, signature, runId) {
-      const key = keys.claim(tenant, signature);
-      const obj = await blobs.get(key);
-      if (!obj || obj.bytes.toString('utf8').trim() !== runId) return;
-      try {
-        await blobs.delete(key, { ifGenerationMatch: obj.generation });
-      } catch (err) {
-        if (!(err instanceof PreconditionFailedError)) throw err;
-      }
-    },
-
-    async indexRun(tenant, runId) {
-      await blobs.put(keys.indexEntry(tenant, runId), runId, { contentType: 'text/plain' });
-    },
-
-    async unindexRun(tenant, runId) {
-      await blobs.delete(keys.indexEntry(tenant, runId));
-    },
-
-    async listRuns(tenant, { limit, cursor }) {
-      const prefix = keys.indexPrefix(tenant);
-      const startAfter = cursor ? decodeCursor(cursor, prefix) : undefined;
-      const page = await blobs.list(prefix, { limit, ...(startAfter ? { startAfter } : {}) });
-      return {
-        runIds: page.keys.map((k) => invertRunId(k.slice(prefix.length))),
-        cursor: page.next ? encodeCursor(page.next) : null,
-      };
-    },
+    leases: getLeaseStore(blobs),
+    cursors: getPublishCursors(blobs),
   };
 }

@@ -6,7 +6,7 @@ import { isEventOf } from '../../shared/domain/events.ts';
 import { project } from '../../shared/domain/run-state.ts';
 import { getMemoryPublisher } from '../../shared/events-bus/event-publisher.ts';
 import { silentLogger } from '../../shared/logger.ts';
-import { decideAndAppend } from '../../shared/store/decide-and-append.ts';
+import { decideAndAppend } from '../../shared/run-log/decide-and-append.ts';
 import { getLocalRunStore } from '../../shared/store/local-run-store.ts';
 import type { RunStore } from '../../shared/store/run-store.ts';
 import { createRun, ctx } from '../support/runs.ts';

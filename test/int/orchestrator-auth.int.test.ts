@@ -5,10 +5,9 @@
  * store too); bearer keys; the per-key rate limit.
  */
 import { expect } from 'chai';
-import { keys } from '../../shared/store/keys.ts';
 import { getLocalRunStore } from '../../shared/store/local-run-store.ts';
 import type { RunStore } from '../../shared/store/run-store.ts';
-import { decideAndAppend } from '../../shared/store/decide-and-append.ts';
+import { decideAndAppend } from '../../shared/run-log/decide-and-append.ts';
 import { build, call, hashTree, KEYS, listen, logBytes, PARAMS, recordingLauncher, testConfig, type RecordingLauncher, type Running } from '../support/orchestrator.ts';
 import { ctx } from '../support/runs.ts';
 import { tempDir } from '../support/temp-dir.ts';
@@ -113,7 +112,7 @@ describe('orchestrator: auth', function () {
       'run.cancel.requested', 'run.cancelled',
       'run.deleted',
     ]);
-    expect(await store.blobs.get(keys.events(runId))).to.not.equal(null);
+    expect(await store.readRawLog(runId)).to.not.equal(null);
   });
 
   it('keys work as Authorization: Bearer too; a wrong bearer is 401', async () => {

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { v7 as uuidv7 } from 'uuid';
 import type { RunState } from '../../shared/domain/run-state.ts';
-import { decideAndAppend } from '../../shared/store/decide-and-append.ts';
+import { decideAndAppend } from '../../shared/run-log/decide-and-append.ts';
 import { getGcsRunStore } from '../../shared/store/gcs-run-store.ts';
 import { keys } from '../../shared/store/keys.ts';
 import { getLocalRunStore } from '../../shared/store/local-run-store.ts';

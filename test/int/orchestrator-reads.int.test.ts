@@ -15,7 +15,7 @@ import type { RunState } from '../../shared/domain/run-state.ts';
 import { getNoopPublisher } from '../../shared/events-bus/event-publisher.ts';
 import { getOfflineModel } from '../../shared/llm/offline-model.ts';
 import { silentLogger } from '../../shared/logger.ts';
-import { decideAndAppend } from '../../shared/store/decide-and-append.ts';
+import { decideAndAppend } from '../../shared/run-log/decide-and-append.ts';
 import { keys } from '../../shared/store/keys.ts';
 import { getLocalRunStore } from '../../shared/store/local-run-store.ts';
 import type { RunStore } from '../../shared/store/run-store.ts';

@@ -13,7 +13,7 @@ import { newEvent, type NewEvent, type StoredEvent } from '../../shared/domain/e
 import { evolve, initialState, type RunStatus } from '../../shared/domain/run-state.ts';
 import { SCENARIOFORGE_PIPELINE } from '../../shared/domain/scenarioforge-pipeline.ts';
 import { PublishFailedError, type EventPublisher } from '../../shared/events-bus/event-publisher.ts';
-import { getOutboxPublisher, readPublishCursor, type OutboxLogger } from '../../shared/events-bus/outbox.ts';
+import { getOutboxPublisher, readPublishCursor, type OutboxLogger } from '../../shared/run-log/outbox.ts';
 import { eventAttributes, getPubSubPublisher, pubSubClientConfig } from '../../shared/events-bus/pubsub-publisher.ts';
 import { getMemoryRunStore } from '../../shared/store/memory-run-store.ts';
 import type { RunStore } from '../../shared/store/run-store.ts';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { v7 as uuidv7 } from 'uuid';
 import { newEvent } from '../../shared/domain/events.ts';
 import { getGcsRunStore } from '../../shared/store/gcs-run-store.ts';
-import { getGroupCommitter } from '../../shared/store/group-commit.ts';
+import { getGroupCommitter } from '../../shared/run-log/group-commit.ts';
 import { startGcsEmulator, type GcsEmulator } from '../support/gcs-emulator.ts';
 import { describeRunStore } from '../support/run-store-contract.ts';
 

@@ -11,7 +11,6 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../shared/config.ts';
 import { silentLogger } from '../../shared/logger.ts';
-import { keys } from '../../shared/store/keys.ts';
 import type { RunStore } from '../../shared/store/run-store.ts';
 import { createApp, type AppDeps } from '../../orchestrator/app.ts';
 import type { JobLauncher, LaunchError, LaunchRequest, LaunchResult } from '../../orchestrator/launchers/job-launcher.ts';
@@ -181,8 +180,8 @@ export async function hashTree(dir: string): Promise<Map<string, string>> {
 
 /** The raw bytes of a run's log (null when absent). */
 export async function logBytes(store: RunStore, runId: string): Promise<string | null> {
-  const obj = await store.blobs.get(keys.events(runId));
-  return obj ? obj.bytes.toString('utf8') : null;
+  const bytes = await store.readRawLog(runId);
+  return bytes ? bytes.toString('utf8') : null;
 }
 
 export async function waitUntil<T>(probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, what: string, timeoutMs = 20_000, everyMs = 50): Promise<T> {

@@ -1,19 +1,24 @@
 /**
  * One contract for every RunStore adapter: `describeRunStore(name, factory)`.
  * Each adapter's test file calls it with a factory that makes a fresh store.
+ * Besides the log and artifacts here, it runs the contract suite of each
+ * smaller part of the port: projection, claims, listing index, lease, publish cursor.
  */
 import { expect } from 'chai';
 import { v7 as uuidv7 } from 'uuid';
 import { newEvent, serializeEvent, type PendingEvent } from '../../shared/domain/events.ts';
-import { initialState, project } from '../../shared/domain/run-state.ts';
+import { project } from '../../shared/domain/run-state.ts';
 import { GenerationMismatchError } from '../../shared/store/event-log.ts';
 import { InvalidKeyError } from '../../shared/store/keys.ts';
-import { serializeProjection, type RunStore } from '../../shared/store/run-store.ts';
+import type { RunStore } from '../../shared/store/run-store.ts';
+import { describeClaims } from './claim-contract.ts';
+import { describeCursors } from './cursor-contract.ts';
+import { describeRunIndex } from './index-contract.ts';
+import { describeLeases } from './lease-contract.ts';
+import { describeProjections } from './projection-contract.ts';
+import { expectReject, type StoreFactory, type StoreFixture } from './store-fixture.ts';
 
-export interface StoreFixture {
-  store: RunStore;
-  cleanup(): Promise<void>;
-}
+export { expectReject, type StoreFixture } from './store-fixture.ts';
 
 let counter = 0;
 export const marker = (by: string, id = `evt-${++counter}-${Math.random().toString(36).slice(2)}`): PendingEvent =>
@@ -34,7 +39,7 @@ export const HOSTILE_RUN_IDS = [
 
 export const HOSTILE_ARTIFACT_NAMES = ['..', '../run.json', '../../events.jsonl', '/etc/passwd', '%2e%2e', 'a/b', 'x\0.json', '.hidden', 'a..b', ''];
 
-export function describeRunStore(name: string, factory: () => Promise<StoreFixture>): void {
+export function describeRunStore(name: string, factory: StoreFactory): void {
   describe(`RunStore contract: ${name}`, function () {
     let fx: StoreFixture;
     let store: RunStore;
@@ -105,15 +110,6 @@ export function describeRunStore(name: string, factory: () => Promise<StoreFixtu
       expect(project(log.events).lastSeq).to.equal(2);
     });
 
-    it('writes a projection that never goes backwards', async () => {
-      const run = uuidv7();
-      expect(await store.readProjection(run)).to.equal(null);
-      const later = { ...initialState(), runId: run, lastSeq: 5 };
-      await store.writeProjection(run, later);
-      await store.writeProjection(run, { ...later, lastSeq: 3 });
-      expect((await store.readProjection(run))?.toString()).to.equal(serializeProjection(later));
-    });
-
     it('stores, lists and serves artifacts', async () => {
       const run = uuidv7();
       const ref = await store.putArtifact(run, 'drivers.json', '{"a":1}', 'application/json');
@@ -125,45 +121,6 @@ export function describeRunStore(name: string, factory: () => Promise<StoreFixtu
       expect(got?.body.toString()).to.equal('<svg/>');
       expect(got?.contentType).to.match(/^image\/svg\+xml/);
       expect(await store.getArtifact(run, 'missing.json')).to.equal(null);
-    });
-
-    it('creates a claim once and moves it only under its generation', async () => {
-      const sig = `sha256:${'a'.repeat(64)}`;
-      const [r1, r2, r3] = [uuidv7(), uuidv7(), uuidv7()];
-      expect(await store.readClaim('acme', sig)).to.equal(null);
-      const results = await Promise.all(Array.from({ length: 10 }, () => store.createClaim('acme', sig, r1)));
-      expect(results.filter(Boolean)).to.have.length(1);
-      expect(await store.createClaim('acme', sig, r2)).to.equal(false);
-      const claim = await store.readClaim('acme', sig);
-      expect(claim?.runId).to.equal(r1);
-      expect(await store.replaceClaim('acme', sig, r2, claim?.generation ?? '')).to.equal(true);
-      expect(await store.replaceClaim('acme', sig, r3, claim?.generation ?? '')).to.equal(false);
-      await store.releaseClaim('acme', sig, r1);
-      expect((await store.readClaim('acme', sig))?.runId).to.equal(r2);
-      await store.releaseClaim('acme', sig, r2);
-      expect(await store.readClaim('acme', sig)).to.equal(null);
-    });
-
-    it('lists a tenant’s runs newest first, page by page', async () => {
-      const ids: string[] = [];
-      for (let i = 0; i < 7; i++) {
-        const id = uuidv7();
-        ids.push(id);
-        await store.indexRun('acme', id);
-      }
-      await store.indexRun('other', uuidv7());
-      const seen: string[] = [];
-      let cursor: string | null = null;
-      do {
-        const page: { runIds: string[]; cursor: string | null } = await store.listRuns('acme', { limit: 3, cursor });
-        expect(page.runIds.length).to.be.at.most(3);
-        seen.push(...page.runIds);
-        cursor = page.cursor;
-      } while (cursor);
-      expect(seen).to.deep.equal([...ids].reverse());
-      await store.unindexRun('acme', ids[0] as string);
-      expect((await store.listRuns('acme', { limit: 10 })).runIds).to.not.include(ids[0]);
-      await expectReject(store.listRuns('acme', { limit: 3, cursor: 'bm90LWEtY3Vyc29y' }), InvalidKeyError);
     });
 
     it('refuses run ids and artifact names that could escape the run', async () => {
@@ -180,6 +137,14 @@ export function describeRunStore(name: string, factory: () => Promise<StoreFixtu
       expect(await store.listArtifacts(run)).to.deep.equal([]);
     });
 
+    it('serves the raw log bytes exactly as stored, and null for an absent log', async () => {
+      const run = uuidv7();
+      expect(await store.readRawLog(run)).to.equal(null);
+      const { committed } = await store.append(run, [marker('a'), marker('b')]);
+      expect((await store.readRawLog(run))?.toString('utf8')).to.equal(committed.map(serializeEvent).join(''));
+      await expectReject(store.readRawLog('../x'), InvalidKeyError);
+    });
+
     it('serialises events as one JSON line each', async () => {
       const run = uuidv7();
       const { committed } = await store.append(run, [marker('a')]);
@@ -188,14 +153,10 @@ export function describeRunStore(name: string, factory: () => Promise<StoreFixtu
       expect(JSON.parse(line)).to.include({ seq: 1, type: 'run.deleted' });
     });
   });
-}
 
-export async function expectReject(p: Promise<unknown>, type: abstract new (...args: never[]) => Error): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(type);
-    return err as Error;
-  }
-  throw new Error(`expected a ${type.name}`);
+  describeProjections(name, factory);
+  describeClaims(name, factory);
+  describeRunIndex(name, factory);
+  describeLeases(name, factory);
+  describeCursors(name, factory);
 }

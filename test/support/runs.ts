@@ -2,7 +2,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { BuildParams } from '../../shared/domain/params.ts';
 import { SCENARIOFORGE_PIPELINE } from '../../shared/domain/scenarioforge-pipeline.ts';
-import { decideAndAppend } from '../../shared/store/decide-and-append.ts';
+import { decideAndAppend } from '../../shared/run-log/decide-and-append.ts';
 import type { RunStore } from '../../shared/store/run-store.ts';
 
 export const SAMPLE_PARAMS: BuildParams = {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { v7 as uuidv7 } from 'uuid';
-import { getGroupCommitter } from '../../shared/store/group-commit.ts';
+import { getGroupCommitter } from '../../shared/run-log/group-commit.ts';
 import { getMemoryRunStore } from '../../shared/store/memory-run-store.ts';
 import { marker } from '../support/run-store-contract.ts';
 

@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { newEvent, type NewEvent, type StoredEvent } from '../../shared/domain/events.ts';
 import { getMemoryPublisher, type EventPublisher, type FailureSpec } from '../../shared/events-bus/event-publisher.ts';
-import { getOutboxPublisher, type Outbox } from '../../shared/events-bus/outbox.ts';
+import { getOutboxPublisher, type Outbox } from '../../shared/run-log/outbox.ts';
 import { keys } from '../../shared/store/keys.ts';
 import { getMemoryRunStore } from '../../shared/store/memory-run-store.ts';
 

@@ -8,11 +8,10 @@ import { newEvent, type NewEvent, type StoredEvent } from '../../shared/domain/e
 import { evolve, initialState, type RunStatus } from '../../shared/domain/run-state.ts';
 import { SCENARIOFORGE_PIPELINE } from '../../shared/domain/scenarioforge-pipeline.ts';
 import { getMemoryPublisher, getNoopPublisher, type MemoryPublisher } from '../../shared/events-bus/event-publisher.ts';
-import { getOutboxPublisher, readPublishCursor, type OutboxLogger } from '../../shared/events-bus/outbox.ts';
-import type { BlobStore } from '../../shared/store/blob-store.ts';
+import { getOutboxPublisher, readPublishCursor, type OutboxLogger } from '../../shared/run-log/outbox.ts';
 import { keys } from '../../shared/store/keys.ts';
 import { getMemoryRunStore } from '../../shared/store/memory-run-store.ts';
-import type { RunStore } from '../../shared/store/run-store.ts';
+import type { PublishCursors, RunStore } from '../../shared/store/run-store.ts';
 
 const TENANT = 'acme';
 
@@ -316,10 +315,10 @@ describe('outbox (memory store, memory publisher)', () => {
     const flaky: RunStore = {
       ...h.store,
       readLog: (runId, afterSeq) => (broken ? Promise.reject(new Error('store unavailable')) : h.store.readLog(runId, afterSeq)),
-      blobs: {
-        ...h.store.blobs,
-        get: (key) => (broken ? Promise.reject(new Error('store unavailable')) : h.store.blobs.get(key)),
-      } as BlobStore,
+      cursors: {
+        read: (runId) => (broken ? Promise.reject(new Error('store unavailable')) : h.store.cursors.read(runId)),
+        advance: (runId, seq) => (broken ? Promise.reject(new Error('store unavailable')) : h.store.cursors.advance(runId, seq)),
+      },
     };
     const outbox = getOutboxPublisher({ store: flaky, publisher: h.publisher, runId: h.runId, tenant: TENANT, logger: h.logger });
     await outbox.catchUp();
@@ -335,12 +334,11 @@ describe('outbox (memory store, memory publisher)', () => {
   it('a cursor write that fails is logged and retried; the cursor never goes ahead of the publisher', async () => {
     const h = harness();
     let failPuts = 1;
-    const blobs: BlobStore = {
-      ...h.store.blobs,
-      put: (key, bytes, opts) =>
-        key.endsWith('publish-cursor.json') && failPuts-- > 0 ? Promise.reject(new Error('429')) : h.store.blobs.put(key, bytes, opts),
+    const cursors: PublishCursors = {
+      read: (runId) => h.store.cursors.read(runId),
+      advance: (runId, seq) => (failPuts-- > 0 ? Promise.reject(new Error('429')) : h.store.cursors.advance(runId, seq)),
     };
-    const outbox = getOutboxPublisher({ store: { ...h.store, blobs }, publisher: h.publisher, runId: h.runId, tenant: TENANT, logger: h.logger });
+    const outbox = getOutboxPublisher({ store: { ...h.store, cursors }, publisher: h.publisher, runId: h.runId, tenant: TENANT, logger: h.logger });
     await outbox.publishCommitted(await h.commit(10), 'running');
     await outbox.flush();
     expect(h.warnings.some((w) => /cursor/.test(w.message))).to.equal(true);
@@ -349,14 +347,14 @@ describe('outbox (memory store, memory publisher)', () => {
 
   it('coalesces cursor writes when the store is slow, and honours the cursor interval', async () => {
     const h = harness();
-    const slowBlobs: BlobStore = {
-      ...h.store.blobs,
-      put: async (key, bytes, opts) => {
+    const slowCursors: PublishCursors = {
+      read: (runId) => h.store.cursors.read(runId),
+      advance: async (runId, seq) => {
         await new Promise((r) => setTimeout(r, 20));
-        return h.store.blobs.put(key, bytes, opts);
+        return h.store.cursors.advance(runId, seq);
       },
     };
-    const outbox = getOutboxPublisher({ store: { ...h.store, blobs: slowBlobs }, publisher: h.publisher, runId: h.runId, tenant: TENANT });
+    const outbox = getOutboxPublisher({ store: { ...h.store, cursors: slowCursors }, publisher: h.publisher, runId: h.runId, tenant: TENANT });
     for (let i = 0; i < 20; i++) await outbox.publishCommitted(await h.commit(3), 'running');
     await outbox.flush();
     const writes = h.store.blobs.writes.get(keys.publishCursor(h.runId)) ?? 0;

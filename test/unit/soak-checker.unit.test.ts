@@ -16,7 +16,7 @@ import { project } from '../../shared/domain/run-state.ts';
 import { getNoopPublisher } from '../../shared/events-bus/event-publisher.ts';
 import { getOfflineModel } from '../../shared/llm/offline-model.ts';
 import { silentLogger } from '../../shared/logger.ts';
-import { decideAndAppend } from '../../shared/store/decide-and-append.ts';
+import { decideAndAppend } from '../../shared/run-log/decide-and-append.ts';
 import { parseLog } from '../../shared/store/event-log.ts';
 import { keys } from '../../shared/store/keys.ts';
 import { getMemoryRunStore } from '../../shared/store/memory-run-store.ts';
@@ -43,7 +43,7 @@ async function finishedRun(store: RunStore, tenant = 'acme'): Promise<string> {
 
 /** What the orchestrator serves and lists: run.json when current (else the fold); the index without deleted runs. */
 function orchestratorView(store: RunStore): Pick<CheckExpectations, 'servedRunJson' | 'listRuns'> {
-  const fold = async (runId: string) => project(parseLog((await store.blobs.get(keys.events(runId)))?.bytes.toString('utf8') ?? '').events);
+  const fold = async (runId: string) => project(parseLog((await store.readRawLog(runId))?.toString('utf8') ?? '').events);
   return {
     async servedRunJson(runId) {
       const state = await fold(runId);
@@ -62,11 +62,11 @@ function orchestratorView(store: RunStore): Pick<CheckExpectations, 'servedRunJs
 }
 
 async function logLines(store: RunStore, runId: string): Promise<string[]> {
-  const text = (await store.blobs.get(keys.events(runId)))?.bytes.toString('utf8') ?? '';
+  const text = (await store.readRawLog(runId))?.toString('utf8') ?? '';
   return text.split('\n').filter((l) => l !== '');
 }
 
-async function writeLog(store: RunStore, runId: string, lines: string[]): Promise<void> {
+async function writeLog(store: ReturnType<typeof getMemoryRunStore>, runId: string, lines: string[]): Promise<void> {
   await store.blobs.put(keys.events(runId), lines.map((l) => `${l}\n`).join(''));
 }
 

@@ -7,8 +7,8 @@
 import { decide, type Command, type DecideContext } from '../domain/decide.ts';
 import type { StoredEvent } from '../domain/events.ts';
 import { project, type RunState } from '../domain/run-state.ts';
-import { GenerationMismatchError } from './event-log.ts';
-import type { RunStore } from './run-store.ts';
+import { GenerationMismatchError } from '../store/event-log.ts';
+import type { RunStore } from '../store/run-store.ts';
 
 export interface Decided {
   state: RunState;
