@@ -7,7 +7,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { formatReport, runSoak } from './soak/soak.ts';
+import { formatReport } from './soak/report.ts';
+import { runSoak } from './soak/soak.ts';
 
 const { values } = parseArgs({
   options: {

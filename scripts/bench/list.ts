@@ -20,7 +20,7 @@ import { silentLogger } from '../../shared/logger.ts';
 import { getLocalRunStore } from '../../shared/store/local-run-store.ts';
 import type { RunStore } from '../../shared/store/run-store.ts';
 import { createApp } from '../../orchestrator/app.ts';
-import { fmt, machine, median, percentile, table } from './stats.ts';
+import { allMet, fmt, machine, median, percentile, runAlone, section, table, verdict, type BenchResult, type Target } from './harness.ts';
 
 const SIZES = (process.env.BENCH_LIST_SIZES ?? '100,1000,10000').split(',').map(Number);
 const REPS = Number(process.env.BENCH_REPS ?? 200);
@@ -71,58 +71,61 @@ async function timeRequests(url: string, reps: number): Promise<number[]> {
   return times;
 }
 
-export async function benchList(): Promise<{ markdown: string; ok: boolean }> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'sf-bench-list-'));
-  const store = getLocalRunStore(dir);
+/** The orchestrator over HTTP on a local store in `dir`, with no launcher (a listing starts nothing). */
+async function listen(dir: string, store: RunStore): Promise<{ server: Server; url: string }> {
   const config = loadConfig({ RUN_STORE: 'local', RUNS_DIR: dir, API_KEYS: `${TENANT}:${KEY}`, RATE_LIMIT_PER_MINUTE: '1000000', LOG_LEVEL: 'silent' });
   const app = createApp({ config, store, launcher: { backend: 'local', launch: () => Promise.reject(new Error('no launches here')), close: async () => {} }, logger: silentLogger });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/runs?limit=${PAGE}`;
-  const results: { size: number; med: number; p95: number; seedMs: number }[] = [];
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/runs?limit=${PAGE}` };
+}
+
+/** The first page's request times at each tenant size; the tenant grows in place, each size adding runs on top of the previous ones. */
+async function measure(): Promise<{ size: number; times: number[] }[]> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'sf-bench-list-'));
+  const store = getLocalRunStore(dir);
+  const { server, url } = await listen(dir, store);
+  const results: { size: number; times: number[] }[] = [];
   try {
     let seeded = 0;
     for (const size of SIZES) {
-      const t = performance.now();
-      // The tenant grows in place: each size adds runs on top of the previous ones.
       await seed(store, seeded, size);
       seeded = size;
-      const seedMs = performance.now() - t;
       await timeRequests(url, 20); // warm-up
-      const times = await timeRequests(url, REPS);
-      results.push({ size, med: median(times), p95: percentile(times, 95), seedMs });
+      results.push({ size, times: await timeRequests(url, REPS) });
     }
   } finally {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await rm(dir, { recursive: true, force: true });
   }
+  return results;
+}
+
+export async function benchList(): Promise<BenchResult> {
+  const results = (await measure()).map((r) => ({ size: r.size, med: median(r.times), p95: percentile(r.times, 95) }));
   const base = results[0];
-  let ok = true;
+  const targets: Target[] = [];
   const rows = results.map((r) => {
     const ratio = base ? r.med / base.med : NaN;
-    const last = r === results.at(-1);
-    if (last && ratio > TARGET_RATIO) ok = false;
+    const target = r === results.at(-1) ? { text: `≤ ${TARGET_RATIO}×`, met: ratio <= TARGET_RATIO } : null;
+    if (target) targets.push(target);
     return [
       fmt(r.size),
       `${fmt(r.med)} ms`,
       `${fmt(r.p95)} ms`,
       `${fmt(ratio, 2)}×`,
       base ? `${fmt(r.p95 / base.p95, 2)}×` : '',
-      last ? (ratio <= TARGET_RATIO ? `≤ ${TARGET_RATIO}× ✅` : `≤ ${TARGET_RATIO}× ❌`) : '',
+      target ? verdict(target) : '',
     ];
   });
-  const markdown = [
-    `### Listing: GET /runs, first page (${PAGE}) by tenant size (local store)`,
+  const markdown = section(
+    `Listing: GET /runs, first page (${PAGE}) by tenant size (local store)`,
     `${machine()}; ${REPS} sequential requests over HTTP after 20 warm-up ones; ratio vs the ${fmt(base?.size ?? 0)}-run tenant.`,
-    '',
     table(['runs in tenant', 'median', 'p95', 'median ratio', 'p95 ratio', 'target'], rows),
-  ].join('\n');
-  return { markdown, ok };
+  );
+  return { markdown, ok: allMet(targets) };
 }
 
-if (import.meta.main) {
-  const { markdown } = await benchList();
-  process.stdout.write(markdown + '\n');
-}
+if (import.meta.main) await runAlone(benchList);

@@ -11,9 +11,7 @@ import { benchAppend } from './append.ts';
 import { benchFold } from './fold.ts';
 import { benchOverhead } from './overhead.ts';
 import { benchReadPath } from './read-path.ts';
-import { machine } from './stats.ts';
-
-type Bench = () => Promise<{ markdown: string; ok: boolean }>;
+import { machine, type Bench } from './harness.ts';
 
 const ALL: Record<string, { title: string; run: () => Promise<Bench> }> = {
   fold: { title: 'fold', run: async () => benchFold },

@@ -177,6 +177,126 @@ function checkSse(record: SseRecord, events: readonly StoredEvent[] | null, add:
   }
 }
 
+type Add = (a: Anomaly) => void;
+
+/** The log: contiguous, unique, well-formed. */
+function checkLogLines(runId: string, raw: RawLog, add: Add): void {
+  if (raw.malformed > 0) add({ kind: 'log_malformed_line', runId, detail: `${raw.malformed} complete line(s) are not JSON events` });
+  if (raw.tornTail !== null) add({ kind: 'log_torn_tail', runId, detail: `the log ends in a line without its newline: ${JSON.stringify(raw.tornTail)}` });
+  const seen = new Set<string>();
+  let expected = 1;
+  raw.lines.forEach((line, i) => {
+    // One anomaly per break: the next line is judged against the seq it follows.
+    if (line.seq !== expected) add({ kind: 'log_seq_gap', runId, detail: `line ${i + 1} has seq ${JSON.stringify(line.seq)}, expected ${expected}` });
+    expected = typeof line.seq === 'number' ? line.seq + 1 : expected + 1;
+    const id = typeof line.id === 'string' ? line.id : JSON.stringify(line.id);
+    if (seen.has(id)) add({ kind: 'log_duplicate_id', runId, detail: `event id ${id} appears twice (again at line ${i + 1})` });
+    seen.add(id);
+  });
+}
+
+/** run.json: served, then stored (a served read repairs a stale one); both must be the fold, byte for byte. */
+async function checkProjection(store: RunStore, exp: CheckExpectations, runId: string, state: RunState, eventCount: number, add: Add): Promise<void> {
+  const folded = stableStringify(state);
+  if (exp.servedRunJson) {
+    const served = await exp.servedRunJson(runId);
+    if (state.deleted) {
+      if (served.status !== 404 && served.status !== 410) add({ kind: 'deleted_served', runId, detail: `run.json of a deleted run answered ${served.status}` });
+    } else if (served.status !== 200) {
+      add({ kind: 'projection_mismatch', runId, detail: `run.json answered ${served.status}: ${served.body.slice(0, 160)}` });
+    } else if (served.body !== folded) {
+      add({ kind: 'projection_mismatch', runId, detail: `served run.json (${served.body.length} bytes) differs from the fold of ${eventCount} events (${folded.length} bytes)` });
+    }
+  }
+  const stored = await store.readProjection(runId);
+  if (!stored) {
+    add({ kind: 'projection_missing', runId, detail: 'no run.json is stored' });
+    return;
+  }
+  const bytes = stored.toString('utf8');
+  let storedSeq: number;
+  try {
+    const parsed = JSON.parse(bytes) as { lastSeq?: unknown };
+    storedSeq = typeof parsed.lastSeq === 'number' ? parsed.lastSeq : -1;
+  } catch {
+    storedSeq = -1;
+  }
+  if (storedSeq > state.lastSeq) add({ kind: 'projection_ahead', runId, detail: `stored run.json is at seq ${storedSeq}, the log at ${state.lastSeq}` });
+  else if (storedSeq === state.lastSeq && bytes !== folded) add({ kind: 'stored_projection_mismatch', runId, detail: `stored run.json at seq ${storedSeq} differs from the fold` });
+  else if (storedSeq < state.lastSeq && exp.servedRunJson) {
+    add({ kind: 'stored_projection_stale', runId, detail: `stored run.json is at seq ${storedSeq}, the log at ${state.lastSeq}, even after a read` });
+  }
+}
+
+/** Artifacts of every node the fold calls succeeded: stored, with the sha256 its last success recorded. */
+async function checkArtifacts(store: RunStore, runId: string, state: RunState, events: readonly StoredEvent[], add: Add): Promise<void> {
+  const lastSuccess = new Map<string, Extract<StoredEvent, { type: 'node.attempt.succeeded' }>>();
+  for (const e of events) if (isEventOf(e, 'node.attempt.succeeded')) lastSuccess.set(e.data.node, e);
+  for (const [node, n] of Object.entries(state.nodes)) {
+    if (n.status !== 'succeeded') continue;
+    const win = lastSuccess.get(node);
+    if (!win) continue;
+    for (const ref of win.data.artifacts) {
+      const got = await store.getArtifact(runId, ref.name);
+      if (!got) add({ kind: 'artifact_missing', runId, detail: `${ref.name} (named by seq ${win.seq}, node ${node}) is not stored` });
+      else if (sha256Hex(got.body) !== ref.sha256) add({ kind: 'artifact_sha_mismatch', runId, detail: `${ref.name}: stored sha256 ${sha256Hex(got.body).slice(0, 12)}…, seq ${win.seq} says ${ref.sha256.slice(0, 12)}…` });
+    }
+  }
+}
+
+/** Run semantics: no second success without an operator retry; a terminal run left nothing open; after a quiesce, every live run is terminal. */
+function checkSemantics(runId: string, state: RunState, events: readonly StoredEvent[], requireTerminal: boolean, add: Add): void {
+  const succeeded = new Set<string>();
+  const open = new Map<string, number>();
+  for (const e of events) {
+    if (isEventOf(e, 'node.attempt.succeeded')) {
+      if (succeeded.has(e.data.node)) add({ kind: 'double_success', runId, detail: `${e.data.node} succeeded again at seq ${e.seq} (attempt ${e.data.attempt}) with no operator retry since its last success` });
+      succeeded.add(e.data.node);
+    } else if (isEventOf(e, 'node.retry.requested')) {
+      for (const id of e.data.reset) succeeded.delete(id);
+    }
+    if (isEventOf(e, 'node.attempt.started')) open.set(`${e.data.node}#${e.data.attempt}`, e.seq);
+    else if (isEventOf(e, 'node.attempt.succeeded') || isEventOf(e, 'node.attempt.failed') || isEventOf(e, 'node.attempt.abandoned') || isEventOf(e, 'node.attempt.cancelled')) {
+      open.delete(`${e.data.node}#${e.data.attempt}`);
+    }
+  }
+  if (isTerminal(state.status)) {
+    for (const [attempt, seq] of open) add({ kind: 'attempt_never_ended', runId, detail: `the run is ${state.status} but attempt ${attempt} (started at seq ${seq}) never ended` });
+    for (const x of state.executions) {
+      if (x.startedAt !== null && x.outcome === null) add({ kind: 'execution_left_open', runId, detail: `the run is ${state.status} but execution ${x.id} (started ${x.startedAt}) never finished` });
+    }
+  } else if (requireTerminal && !state.deleted) {
+    add({ kind: 'run_not_terminal', runId, detail: `the run is still ${state.status} after the quiesce (${events.length} events)` });
+  }
+}
+
+type TenantRuns = Map<string, { live: Set<string>; deleted: Set<string> }>;
+
+/** Deleted runs are absent from `GET /runs`; live runs are listed. */
+async function checkListings(exp: CheckExpectations, byTenant: TenantRuns, add: Add): Promise<void> {
+  if (!exp.listRuns) return;
+  const tenants = exp.tenants ?? [...byTenant.keys()].filter((t) => t !== '');
+  for (const tenant of tenants) {
+    const listed = new Set(await exp.listRuns(tenant));
+    const t = byTenant.get(tenant);
+    for (const id of t?.deleted ?? []) if (listed.has(id)) add({ kind: 'deleted_listed', runId: id, detail: `GET /runs of ${tenant} still lists the deleted run` });
+    for (const id of t?.live ?? []) if (!listed.has(id)) add({ kind: 'run_not_listed', runId: id, detail: `GET /runs of ${tenant} does not list this live run` });
+  }
+}
+
+/** What the load saw: identical builds, failed and broken answers, SSE streams. */
+function checkLoad(exp: CheckExpectations, logs: ReadonlyMap<string, StoredEvent[]>, add: Add): void {
+  checkDedup(exp.builds ?? [], exp.deletes ?? [], add);
+  for (const f of exp.failedRequests ?? []) {
+    add({
+      kind: f.status === null ? 'request_failed' : 'server_error',
+      detail: `${f.method} ${f.path} → ${f.status ?? 'no answer'}: ${f.detail.slice(0, 200)}`,
+    });
+  }
+  for (const b of exp.badResponses ?? []) add({ kind: 'bad_response', detail: `${b.method} ${b.path} → ${b.status ?? 'no answer'}: ${b.detail.slice(0, 200)}` });
+  for (const s of exp.sse ?? []) checkSse(s, logs.get(s.runId) ?? null, add);
+}
+
 export async function checkStore(store: RunStore, exp: CheckExpectations = {}): Promise<CheckResult> {
   const anomalies: Anomaly[] = [];
   const maxPerKind = exp.maxPerKind ?? 5;
@@ -192,7 +312,7 @@ export async function checkStore(store: RunStore, exp: CheckExpectations = {}): 
   for (const id of exp.runIds ?? []) if (isRunId(id)) ids.add(id);
   const runs: CheckedRun[] = [];
   const logs = new Map<string, StoredEvent[]>();
-  const byTenant = new Map<string, { live: Set<string>; deleted: Set<string> }>();
+  const byTenant: TenantRuns = new Map();
 
   for (const runId of [...ids].sort()) {
     const bytes = await store.readRawLog(runId);
@@ -203,121 +323,23 @@ export async function checkStore(store: RunStore, exp: CheckExpectations = {}): 
     const text = bytes.toString('utf8');
     const raw = readRaw(text);
 
-    // -- the log: contiguous, unique, well-formed
-    if (raw.malformed > 0) add({ kind: 'log_malformed_line', runId, detail: `${raw.malformed} complete line(s) are not JSON events` });
-    if (raw.tornTail !== null) add({ kind: 'log_torn_tail', runId, detail: `the log ends in a line without its newline: ${JSON.stringify(raw.tornTail)}` });
-    const seen = new Set<string>();
-    let expected = 1;
-    raw.lines.forEach((line, i) => {
-      // One anomaly per break: the next line is judged against the seq it follows.
-      if (line.seq !== expected) add({ kind: 'log_seq_gap', runId, detail: `line ${i + 1} has seq ${JSON.stringify(line.seq)}, expected ${expected}` });
-      expected = typeof line.seq === 'number' ? line.seq + 1 : expected + 1;
-      const id = typeof line.id === 'string' ? line.id : JSON.stringify(line.id);
-      if (seen.has(id)) add({ kind: 'log_duplicate_id', runId, detail: `event id ${id} appears twice (again at line ${i + 1})` });
-      seen.add(id);
-    });
-
+    checkLogLines(runId, raw, add);
     // The fold, exactly as every reader of the log sees it.
     const events = parseLog(text).events;
     logs.set(runId, events);
     const state = project(events);
-    const folded = stableStringify(state);
     runs.push({ runId, tenant: state.tenant, status: state.status, deleted: state.deleted, events: raw.lines.length });
     let t = byTenant.get(state.tenant);
     if (!t) byTenant.set(state.tenant, (t = { live: new Set(), deleted: new Set() }));
     (state.deleted ? t.deleted : t.live).add(runId);
 
-    // -- run.json: served, then stored (a served read repairs a stale one)
-    if (exp.servedRunJson) {
-      const served = await exp.servedRunJson(runId);
-      if (state.deleted) {
-        if (served.status !== 404 && served.status !== 410) add({ kind: 'deleted_served', runId, detail: `run.json of a deleted run answered ${served.status}` });
-      } else if (served.status !== 200) {
-        add({ kind: 'projection_mismatch', runId, detail: `run.json answered ${served.status}: ${served.body.slice(0, 160)}` });
-      } else if (served.body !== folded) {
-        add({ kind: 'projection_mismatch', runId, detail: `served run.json (${served.body.length} bytes) differs from the fold of ${events.length} events (${folded.length} bytes)` });
-      }
-    }
-    const stored = await store.readProjection(runId);
-    if (!stored) {
-      add({ kind: 'projection_missing', runId, detail: 'no run.json is stored' });
-    } else {
-      const bytes = stored.toString('utf8');
-      let storedSeq: number;
-      try {
-        const parsed = JSON.parse(bytes) as { lastSeq?: unknown };
-        storedSeq = typeof parsed.lastSeq === 'number' ? parsed.lastSeq : -1;
-      } catch {
-        storedSeq = -1;
-      }
-      if (storedSeq > state.lastSeq) add({ kind: 'projection_ahead', runId, detail: `stored run.json is at seq ${storedSeq}, the log at ${state.lastSeq}` });
-      else if (storedSeq === state.lastSeq && bytes !== folded) add({ kind: 'stored_projection_mismatch', runId, detail: `stored run.json at seq ${storedSeq} differs from the fold` });
-      else if (storedSeq < state.lastSeq && exp.servedRunJson) {
-        add({ kind: 'stored_projection_stale', runId, detail: `stored run.json is at seq ${storedSeq}, the log at ${state.lastSeq}, even after a read` });
-      }
-    }
-
-    // -- artifacts of every node the fold calls succeeded
-    const lastSuccess = new Map<string, Extract<StoredEvent, { type: 'node.attempt.succeeded' }>>();
-    for (const e of events) if (isEventOf(e, 'node.attempt.succeeded')) lastSuccess.set(e.data.node, e);
-    for (const [node, n] of Object.entries(state.nodes)) {
-      if (n.status !== 'succeeded') continue;
-      const win = lastSuccess.get(node);
-      if (!win) continue;
-      for (const ref of win.data.artifacts) {
-        const got = await store.getArtifact(runId, ref.name);
-        if (!got) add({ kind: 'artifact_missing', runId, detail: `${ref.name} (named by seq ${win.seq}, node ${node}) is not stored` });
-        else if (sha256Hex(got.body) !== ref.sha256) add({ kind: 'artifact_sha_mismatch', runId, detail: `${ref.name}: stored sha256 ${sha256Hex(got.body).slice(0, 12)}…, seq ${win.seq} says ${ref.sha256.slice(0, 12)}…` });
-      }
-    }
-
-    // -- run semantics
-    const succeeded = new Set<string>();
-    const open = new Map<string, number>();
-    for (const e of events) {
-      if (isEventOf(e, 'node.attempt.succeeded')) {
-        if (succeeded.has(e.data.node)) add({ kind: 'double_success', runId, detail: `${e.data.node} succeeded again at seq ${e.seq} (attempt ${e.data.attempt}) with no operator retry since its last success` });
-        succeeded.add(e.data.node);
-      } else if (isEventOf(e, 'node.retry.requested')) {
-        for (const id of e.data.reset) succeeded.delete(id);
-      }
-      if (isEventOf(e, 'node.attempt.started')) open.set(`${e.data.node}#${e.data.attempt}`, e.seq);
-      else if (isEventOf(e, 'node.attempt.succeeded') || isEventOf(e, 'node.attempt.failed') || isEventOf(e, 'node.attempt.abandoned') || isEventOf(e, 'node.attempt.cancelled')) {
-        open.delete(`${e.data.node}#${e.data.attempt}`);
-      }
-    }
-    if (isTerminal(state.status)) {
-      for (const [attempt, seq] of open) add({ kind: 'attempt_never_ended', runId, detail: `the run is ${state.status} but attempt ${attempt} (started at seq ${seq}) never ended` });
-      for (const x of state.executions) {
-        if (x.startedAt !== null && x.outcome === null) add({ kind: 'execution_left_open', runId, detail: `the run is ${state.status} but execution ${x.id} (started ${x.startedAt}) never finished` });
-      }
-    } else if (exp.requireTerminal && !state.deleted) {
-      add({ kind: 'run_not_terminal', runId, detail: `the run is still ${state.status} after the quiesce (${events.length} events)` });
-    }
+    await checkProjection(store, exp, runId, state, events.length, add);
+    await checkArtifacts(store, runId, state, events, add);
+    checkSemantics(runId, state, events, exp.requireTerminal ?? false, add);
   }
 
-  // -- listings
-  if (exp.listRuns) {
-    const tenants = exp.tenants ?? [...byTenant.keys()].filter((t) => t !== '');
-    for (const tenant of tenants) {
-      const listed = new Set(await exp.listRuns(tenant));
-      const t = byTenant.get(tenant);
-      for (const id of t?.deleted ?? []) if (listed.has(id)) add({ kind: 'deleted_listed', runId: id, detail: `GET /runs of ${tenant} still lists the deleted run` });
-      for (const id of t?.live ?? []) if (!listed.has(id)) add({ kind: 'run_not_listed', runId: id, detail: `GET /runs of ${tenant} does not list this live run` });
-    }
-  }
-
-  // -- what the load saw
-  checkDedup(exp.builds ?? [], exp.deletes ?? [], add);
-  for (const f of exp.failedRequests ?? []) {
-    add({
-      kind: f.status === null ? 'request_failed' : 'server_error',
-      detail: `${f.method} ${f.path} → ${f.status ?? 'no answer'}: ${f.detail.slice(0, 200)}`,
-    });
-  }
-  for (const b of exp.badResponses ?? []) add({ kind: 'bad_response', detail: `${b.method} ${b.path} → ${b.status ?? 'no answer'}: ${b.detail.slice(0, 200)}` });
-  for (const s of exp.sse ?? []) checkSse(s, logs.get(s.runId) ?? null, add);
-
+  await checkListings(exp, byTenant, add);
+  checkLoad(exp, logs, add);
   return { anomalies, runs };
 }
 

@@ -14,7 +14,8 @@
  * The long version: `npm run soak` (10 minutes by default; `-- --job-mode worker`).
  */
 import { expect } from 'chai';
-import { formatReport, runSoak, type SoakReport } from '../../scripts/soak/soak.ts';
+import { formatReport, type SoakReport } from '../../scripts/soak/report.ts';
+import { runSoak } from '../../scripts/soak/soak.ts';
 
 const LOAD_MS = Number(process.env['SOAK_SECONDS'] ?? 65) * 1000;
 const WORKER_LOAD_MS = Number(process.env['SOAK_WORKER_SECONDS'] ?? 35) * 1000;

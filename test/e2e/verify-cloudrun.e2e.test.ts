@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { secretLookingFields } from '../../scripts/cli/verify.ts';
+import { secretLookingFields } from '../../scripts/cli/verify/secrets.ts';
 import { KEYS } from '../support/orchestrator.ts';
 import { forceEveryBuild, runCli, runNode, startCliOrchestrator, VERIFY_SCRIPT, type CliOrchestrator } from '../support/cli-orchestrator.ts';
 import { tempDir } from '../support/temp-dir.ts';

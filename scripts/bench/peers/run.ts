@@ -19,7 +19,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { fmt, median, spread, table } from '../stats.ts';
+import { fmt, median, spread, table } from '../harness.ts';
 import { CRITICAL_MS, STEP_MS } from './dag.ts';
 import { cleanupAll, findPostgresBin, packageVersion, waitQuiet, watchForeignLoad } from './infra.ts';
 import { measureDbos, measureRestate } from './peers.ts';
