@@ -205,6 +205,8 @@ class Execution {
   private readonly notBefore = new Map<string, number>();
   /** Set once the run's params parsed; attempts need it. */
   private host: AttemptHost | null = null;
+  /** Why no attempt can start (the params no longer parse); nextStep then fails the run with it. */
+  private blocked: string | null = null;
   private attemptsStarted = 0;
   private broken: Broken | null = null;
   private wake: (() => void) | null = null;
@@ -265,22 +267,23 @@ class Execution {
     this.failpoint('execution-started');
     if (started.events.length > 0) void this.outbox.publishCommitted(started.events, this.durable.status);
     this.projection.schedule();
-    const params = this.readParams();
-    if (params) this.host = this.attemptHost(params);
+    this.readParams();
   }
 
   /**
    * The run's params, checked against today's schema: a run replayed after
-   * the schema changed under it fails with the reason instead of feeding
-   * nodes params they cannot read.
+   * the schema changed under it fails with the reason (unless it is cancelled
+   * or done anyway) instead of feeding nodes params they cannot read.
    */
-  private readParams(): BuildParams | null {
+  private readParams(): void {
     const parsed = buildParamsSchema.safeParse(this.durable.params);
-    if (parsed.success) return parsed.data;
+    if (parsed.success) {
+      this.host = this.attemptHost(parsed.data);
+      return;
+    }
     const problems = parsed.error.issues.map((i) => `${['params', ...i.path.map(String)].join('.')}: ${i.message}`).join('; ');
-    this.log.error({ problems }, 'the run’s params no longer parse; failing the run');
-    this.finishRun({ type: 'FailRun', node: null, reason: `params no longer valid: ${problems}` }, 'failed');
-    return null;
+    this.log.error({ problems }, 'the run’s params no longer parse; no attempt can start');
+    this.blocked = `params no longer valid: ${problems}`;
   }
 
   private attemptHost(params: BuildParams): AttemptHost {
@@ -308,7 +311,11 @@ class Execution {
         this.record({ type: 'FinishExecution', executionId: this.input.executionId, outcome: 'interrupted' });
         return { outcome: 'interrupted', exitCode: 143, drain: true };
       }
-      const step = nextStep(this.view(), this.now(), this.policy, { inflight: this.inflight, notBefore: this.notBefore });
+      const step = nextStep(this.view(), this.now(), this.policy, {
+        inflight: this.inflight,
+        notBefore: this.notBefore,
+        ...(this.blocked !== null ? { blocked: this.blocked } : {}),
+      });
       if (step.type === 'finished') return { outcome: step.outcome, exitCode: 0, drain: true };
       await this.act(step);
     }

@@ -33,6 +33,8 @@ export interface ExecutionView {
   inflight: ReadonlyMap<string, InflightAttempt>;
   /** For nodes in retry backoff: the clock value (ms) before which they may not start. */
   notBefore: ReadonlyMap<string, number>;
+  /** Why this execution can start no attempt at all (e.g. the run's params no longer parse). */
+  blocked?: string;
 }
 
 export type RunEnd = 'succeeded' | 'failed' | 'cancelled';
@@ -61,6 +63,7 @@ export function nextStep(state: RunState, now: number, policy: SchedulePolicy, e
   if (failed) return running ? { type: 'wait', start: [], until: null } : failRun(state, failed);
   const nodes = Object.values(state.nodes);
   if (!running && nodes.every((n) => n.status === 'succeeded')) return { type: 'complete' };
+  if (execution.blocked !== undefined && !running) return { type: 'fail', node: null, reason: execution.blocked };
   const start = startable(state, now, policy, execution);
   // Nothing pending, nothing running, not all succeeded: only cancelled nodes remain.
   if (!running && !nodes.some((n) => n.status === 'pending')) return { type: 'cancel', stop: [] };

@@ -122,6 +122,7 @@ export const TEST_POLICY: SchedulePolicy = { concurrency: 2, retry: { baseDelayM
 export interface ExecutionGiven {
   inflight?: string[];
   notBefore?: Record<string, number>;
+  blocked?: string;
   now?: number;
   concurrency?: number;
 }
@@ -136,7 +137,8 @@ export function givenRun(history: StoredEvent[]) {
       const inflight = new Map((execution.inflight ?? []).map((id) => [id, { attempt: state.nodes[id]?.lastAttempt?.n ?? 1, startedAt: NOW - 10 }]));
       const notBefore = new Map(Object.entries(execution.notBefore ?? {}));
       const policy = { ...TEST_POLICY, concurrency: execution.concurrency ?? TEST_POLICY.concurrency };
-      const next = nextStep(state, execution.now ?? NOW, policy, { inflight, notBefore });
+      const blocked = execution.blocked !== undefined ? { blocked: execution.blocked } : {};
+      const next = nextStep(state, execution.now ?? NOW, policy, { inflight, notBefore, ...blocked });
       return {
         then(expected: NextStep): NextStep {
           expect(next).to.deep.equal(expected);

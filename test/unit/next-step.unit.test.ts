@@ -56,8 +56,12 @@ const table: Row[] = [
   // Failure
   { name: 'a failed node stops new starts while others run', given: oneFailed, when: { inflight: ['c'] }, then: { type: 'wait', start: [], until: null } },
   { name: 'the run fails once nothing runs', given: oneFailed, then: { type: 'fail', node: 'b', reason: 'node b failed: bad_request' } },
+  // Blocked: the execution can start nothing (the run's params no longer parse)
+  { name: 'a blocked execution fails the run with the reason', given: fanned, when: { blocked: 'params no longer valid' }, then: { type: 'fail', node: null, reason: 'params no longer valid' } },
+  { name: 'a blocked execution still confirms a cancel', given: [...fan, { type: 'RequestCancel', by: 'op' }], when: { blocked: 'x' }, then: { type: 'cancel', stop: [] } },
   // Success
   { name: 'all succeeded and nothing runs: complete', given: done, then: { type: 'complete' } },
+  { name: 'all succeeded: complete, even when blocked', given: done, when: { blocked: 'x' }, then: { type: 'complete' } },
   { name: 'all succeeded in the view but an attempt not yet settled: wait', given: done, when: { inflight: ['f'] }, then: { type: 'wait', start: [], until: null } },
   // Cancel
   { name: 'cancel requested: stop what runs, then confirm', given: [...fanned, start('b'), start('c'), { type: 'RequestCancel', by: 'op' }], when: { inflight: ['b', 'c'] }, then: { type: 'cancel', stop: ['b', 'c'] } },
