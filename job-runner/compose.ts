@@ -7,6 +7,8 @@
  */
 import { v7 as uuidv7 } from 'uuid';
 import { ConfigError, loadConfig, type Config } from '../shared/config.ts';
+import { PipelineError, validatePipeline } from '../shared/domain/pipeline.ts';
+import { SCENARIOFORGE_PIPELINE } from '../shared/domain/scenarioforge-pipeline.ts';
 import type { EventPublisher } from '../shared/events-bus/event-publisher.ts';
 import { publisherFromConfig } from '../shared/events-bus/from-config.ts';
 import { modelFromConfig } from '../shared/llm/from-config.ts';
@@ -42,6 +44,14 @@ export function jobConfig(): Config {
 }
 
 export async function openJob(config: Config, name: string): Promise<Job> {
+  // A graph that is not a DAG of known nodes stops the job before it touches a run,
+  // not in the middle of one (nodes/index.ts checks each node has an implementation).
+  try {
+    validatePipeline(SCENARIOFORGE_PIPELINE);
+  } catch (err) {
+    if (err instanceof PipelineError) fail(`pipeline: ${err.message}`, 1);
+    throw err;
+  }
   const logger = getLogger({ name, level: config.logLevel });
   const [store, publisher, model] = await Promise.all([
     runStoreFromConfig(config),

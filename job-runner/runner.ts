@@ -2,28 +2,37 @@
  * One execution of a run: take the lease, replay the log, run what is left of
  * the DAG, and record every attempt.
  *
- * The runner keeps two states: `durable`, the fold of what the log holds, and
- * the view (durable + events still in the group-commit buffer), on which it
- * decides. Dependents start as soon as their parents succeeded in the view —
- * flushing never holds back the DAG — because a crash before the flush only
+ * What happens next is decided by `nextStep` (shared/domain/next-step.ts), a
+ * pure function; one attempt's life is `runAttempt` (attempt.ts). This module
+ * keeps the loop, the timers, the lease and the I/O, in one `Execution` whose
+ * fields are its whole state.
+ *
+ * The execution keeps two states: `durable`, the fold of what the log holds,
+ * and the view (durable + events still in the group-commit buffer), on which
+ * it decides. Dependents start as soon as their parents succeeded in the view
+ * — flushing never holds back the DAG — because a crash before the flush only
  * loses attempts, which replay redoes; it can never make the log wrong.
  * Artifacts are written (durably) before the event that names them.
  */
 import { decide, DomainError, type Command } from '../shared/domain/decide.ts';
-import type { ArtifactRef, NewEvent, StoredEvent } from '../shared/domain/events.ts';
-import type { BuildParams } from '../shared/domain/params.ts';
-import { isTerminal, project, readyNodes, type RunState } from '../shared/domain/run-state.ts';
+import type { NewEvent, StoredEvent } from '../shared/domain/events.ts';
+import { nextStep, retryNotBefore, type NextStep, type SchedulePolicy } from '../shared/domain/next-step.ts';
+import { buildParamsSchema, type BuildParams } from '../shared/domain/params.ts';
+import { DEFAULT_RETRY_DELAYS } from '../shared/domain/pipeline.ts';
+import { isTerminal, project, type RunState } from '../shared/domain/run-state.ts';
 import type { EventPublisher } from '../shared/events-bus/event-publisher.ts';
 import { getOutboxPublisher, type Outbox } from '../shared/run-log/outbox.ts';
 import type { ModelClient } from '../shared/llm/model-client.ts';
 import { ensureError, type Logger } from '../shared/logger.ts';
 import { decideAndAppend } from '../shared/run-log/decide-and-append.ts';
 import { getGroupCommitter, type GroupCommitter } from '../shared/run-log/group-commit.ts';
-import { sha256Hex, type Lease, type RunStore } from '../shared/store/run-store.ts';
-import { describeNodeFailure, type PipelineNode } from './nodes/node.ts';
+import type { Lease, RunStore } from '../shared/store/run-store.ts';
+import { NodeValues, runAttempt, type AttemptEnd, type AttemptHost, type RecordOptions } from './attempt.ts';
+import type { PipelineNode } from './nodes/node.ts';
 
 export interface RunnerOptions {
   concurrency: number;
+  /** Full-jitter backoff before a node's retry: base and cap of the step (RetryPolicy.baseDelayMs/maxDelayMs). */
   retryBaseMs: number;
   retryMaxMs: number;
   /** How often the log is re-read for an operator's cancel or delete. */
@@ -32,6 +41,8 @@ export interface RunnerOptions {
   /** Least time between two run.json writes (GCS: about a second). */
   projectionIntervalMs: number;
 }
+
+export type Failpoint = 'execution-started' | 'attempt-started' | 'artifacts-written' | 'committed';
 
 export interface RunnerDeps {
   store: RunStore;
@@ -46,7 +57,7 @@ export interface RunnerDeps {
    * Named crash points for fault-injection tests (see main.ts): called at the
    * instants where a crash is most interesting. A no-op in production.
    */
-  failpoint?: (name: 'execution-started' | 'attempt-started' | 'artifacts-written' | 'committed') => void;
+  failpoint?: (name: Failpoint) => void;
 }
 
 export interface ExecutionInput {
@@ -69,38 +80,24 @@ export function defaultRunnerOptions(store: RunStore): RunnerOptions {
   const slow = store.commitIntervalMs >= 500;
   return {
     concurrency: 4,
-    retryBaseMs: 1000,
-    retryMaxMs: 30_000,
+    retryBaseMs: DEFAULT_RETRY_DELAYS.baseDelayMs,
+    retryMaxMs: DEFAULT_RETRY_DELAYS.maxDelayMs,
     pollMs: slow ? 1000 : 200,
     leaseTtlMs: 30_000,
     projectionIntervalMs: slow ? 1000 : 200,
   };
 }
 
-/** Full jitter: uniformly between 0 and the capped exponential step. */
-export function backoffMs(failures: number, baseMs: number, maxMs: number, random: () => number): number {
-  return Math.floor(random() * Math.min(maxMs, baseMs * 2 ** Math.max(0, failures - 1)));
+/** The scheduler's policy from the runner's options: the one place the two meet. */
+export function schedulePolicy(options: RunnerOptions): SchedulePolicy {
+  return { concurrency: options.concurrency, retry: { baseDelayMs: options.retryBaseMs, maxDelayMs: options.retryMaxMs } };
 }
 
-class Interrupted extends Error {
-  override readonly name = 'Interrupted';
-}
-
-export async function runExecution(
-  deps: RunnerDeps,
-  input: ExecutionInput,
-  options: RunnerOptions,
-  stop: AbortSignal,
-): Promise<ExecutionResult> {
-  const { store, logger } = deps;
-  const now = deps.now ?? Date.now;
-  const random = deps.random ?? Math.random;
+export async function runExecution(deps: RunnerDeps, input: ExecutionInput, options: RunnerOptions, stop: AbortSignal): Promise<ExecutionResult> {
+  const { store } = deps;
   const { runId, executionId } = input;
-  const log = logger.child({ runId, executionId });
-  const ctx = () => ({ now: new Date(now()).toISOString(), newId: deps.newId });
-
-  const initial = await store.readLog(runId);
-  let durable = project(initial.events);
+  const log = deps.logger.child({ runId, executionId });
+  const durable = project((await store.readLog(runId)).events);
   if (durable.lastSeq === 0 || durable.runId !== runId) {
     log.error('run not found; nothing to do');
     return { outcome: 'missing', exitCode: 0, attempts: 0 };
@@ -109,347 +106,406 @@ export async function runExecution(
     // A crash after the last commit may have left run.json behind and events unpublished.
     log.info({ status: durable.status }, 'run already finished; repairing run.json and publishing what is left');
     await store.writeProjection(runId, durable);
-    await getOutboxPublisher({ store, publisher: deps.publisher, runId, tenant: durable.tenant, logger: log }).catchUp();
+    await openOutbox(deps, durable, log).catchUp();
     return { outcome: 'already_finished', exitCode: 0, attempts: 0 };
   }
-
-  const taken = await store.leases.acquire(runId, executionId, options.leaseTtlMs, now);
+  const taken = await store.leases.acquire(runId, executionId, options.leaseTtlMs, deps.now ?? Date.now);
   if (!taken.acquired) {
     log.info({ holder: taken.holder.executionId }, 'another execution holds the lease; exiting without writing');
     return { outcome: 'busy', exitCode: 0, attempts: 0 };
   }
-  const lease: Lease = taken.lease;
-  const outbox: Outbox = getOutboxPublisher({ store, publisher: deps.publisher, runId, tenant: durable.tenant, logger: log });
-  // What a crash left unpublished goes out first, so subscribers see no gap.
-  await outbox.catchUp();
+  return new Execution(deps, input, options, log, durable, taken.lease).run(stop);
+}
 
-  let committer: GroupCommitter | null = null;
-  const inflight = new Map<string, { attempt: number; abort: AbortController; done: Promise<void>; startedAt: number }>();
-  const notBefore = new Map<string, number>();
-  const values = new Map<string, unknown>();
-  let pending: NewEvent[] = [];
-  let attemptsStarted = 0;
-  let lastProjectionAt = 0;
-  let projectionTimer: NodeJS.Timeout | null = null;
-  let wake: (() => void) | null = null;
-  let leaseLost = false;
-  const nudge = () => wake?.();
+/** The run's outbox: the one place this module creates it. */
+function openOutbox(deps: RunnerDeps, run: RunState, log: Logger): Outbox {
+  return getOutboxPublisher({ store: deps.store, publisher: deps.publisher, runId: run.runId, tenant: run.tenant, logger: log });
+}
 
-  const view = (): RunState =>
-    pending.length === 0 ? durable : project(pending.map((e, i) => ({ ...e, seq: durable.lastSeq + i + 1 }) as StoredEvent), durable);
+interface Inflight {
+  attempt: number;
+  startedAt: number;
+  abort: AbortController;
+  done: Promise<void>;
+}
 
-  const writeProjection = async (): Promise<void> => {
-    projectionTimer = null;
-    lastProjectionAt = now();
+/** How the loop ended: `drain` says whether what is buffered may still be written. */
+interface LoopEnd {
+  outcome: ExecutionOutcome;
+  exitCode: number;
+  drain: boolean;
+}
+
+/** Why the execution must stop writing at once: a persist failed or the log shrank, or the lease is gone. */
+type Broken = 'interrupted' | 'lease_lost';
+
+/** Coalesces run.json writes to at most one per interval; writes what is durable at the time. */
+class ProjectionWriter {
+  private timer: NodeJS.Timeout | null = null;
+  private lastAt = 0;
+  private readonly store: RunStore;
+  private readonly intervalMs: number;
+  private readonly now: () => number;
+  private readonly log: Logger;
+  private readonly current: () => RunState;
+
+  constructor(store: RunStore, intervalMs: number, now: () => number, log: Logger, current: () => RunState) {
+    this.store = store;
+    this.intervalMs = intervalMs;
+    this.now = now;
+    this.log = log;
+    this.current = current;
+  }
+
+  schedule(): void {
+    if (this.timer) return;
+    const wait = Math.max(0, this.lastAt + this.intervalMs - this.now());
+    this.timer = setTimeout(() => void this.write(), wait);
+  }
+
+  async write(): Promise<void> {
+    this.cancel();
+    this.lastAt = this.now();
+    const state = this.current();
     try {
-      await store.writeProjection(runId, durable);
+      await this.store.writeProjection(state.runId, state);
     } catch (err) {
-      log.warn({ err: ensureError(err).message }, 'run.json write failed; readers fold the log');
+      this.log.warn({ err: ensureError(err).message }, 'run.json write failed; readers fold the log');
     }
-  };
-  const scheduleProjection = (): void => {
-    if (projectionTimer) return;
-    const wait = Math.max(0, lastProjectionAt + options.projectionIntervalMs - now());
-    projectionTimer = setTimeout(() => void writeProjection(), wait);
-  };
+  }
 
-  const failpoint = deps.failpoint ?? (() => undefined);
+  cancel(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
 
-  const onCommit = async (committed: StoredEvent[], lastSeq: number): Promise<void> => {
-    failpoint('committed');
-    const ids = new Set(committed.map((e) => e.id));
-    pending = pending.filter((e) => !ids.has(e.id));
-    if (lastSeq - committed.length === durable.lastSeq && committed.every((e, i) => e.seq === durable.lastSeq + i + 1)) {
-      durable = project(committed, durable);
-    } else {
-      // Someone else appended too (an operator's cancel): read what we have not seen.
-      durable = project((await store.readLog(runId, durable.lastSeq)).events, durable);
-    }
-    scheduleProjection();
-    void outbox.publishCommitted(committed, durable.status);
-    nudge();
-  };
+class Execution {
+  private readonly deps: RunnerDeps;
+  private readonly input: ExecutionInput;
+  private readonly options: RunnerOptions;
+  private readonly log: Logger;
+  private readonly lease: Lease;
+  private readonly store: RunStore;
+  private readonly runId: string;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly failpoint: (name: Failpoint) => void;
+  private readonly policy: SchedulePolicy;
+  private readonly outbox: Outbox;
+  private readonly committer: GroupCommitter;
+  private readonly projection: ProjectionWriter;
+  /** The fold of what the log holds. */
+  private durable: RunState;
+  /** Decided here and not yet durable, in order; the view is `durable` + these. */
+  private pending: NewEvent[] = [];
+  private readonly inflight = new Map<string, Inflight>();
+  /** Nodes in retry backoff: when they may start again (this execution's memory; replay forgets it). */
+  private readonly notBefore = new Map<string, number>();
+  /** Set once the run's params parsed; attempts need it. */
+  private host: AttemptHost | null = null;
+  /** Why no attempt can start (the params no longer parse); nextStep then fails the run with it. */
+  private blocked: string | null = null;
+  private attemptsStarted = 0;
+  private broken: Broken | null = null;
+  private wake: (() => void) | null = null;
 
-  /** Decides against the view and queues the events; DomainErrors mean "not any more". */
-  const record = (command: Command): NewEvent[] | null => {
-    let events: NewEvent[];
+  constructor(deps: RunnerDeps, input: ExecutionInput, options: RunnerOptions, log: Logger, durable: RunState, lease: Lease) {
+    this.deps = deps;
+    this.input = input;
+    this.options = options;
+    this.log = log;
+    this.lease = lease;
+    this.store = deps.store;
+    this.runId = input.runId;
+    this.now = deps.now ?? Date.now;
+    this.random = deps.random ?? Math.random;
+    this.failpoint = deps.failpoint ?? (() => undefined);
+    this.policy = schedulePolicy(options);
+    this.durable = durable;
+    this.outbox = openOutbox(deps, durable, log);
+    this.projection = new ProjectionWriter(this.store, options.projectionIntervalMs, this.now, log, () => this.durable);
+    this.committer = getGroupCommitter(this.store, this.runId, {
+      onCommit: (committed, lastSeq) => this.onCommit(committed, lastSeq),
+      onError: (err) => log.warn({ err: ensureError(err).message }, 'log append failed; retrying'),
+    });
+  }
+
+  async run(stop: AbortSignal): Promise<ExecutionResult> {
+    // What a crash left unpublished goes out first, so subscribers see no gap.
+    await this.outbox.catchUp();
+    const stopTimers = this.startTimers(stop);
     try {
-      events = decide(command, view(), ctx());
-    } catch (err) {
-      if (err instanceof DomainError) {
-        log.warn({ command: command.type, err: err.message }, 'command no longer applies');
-        return null;
+      await this.begin();
+      const end = await this.loop(stop);
+      if (end.drain) {
+        await this.committer.flush();
+        await this.projection.write();
+        await this.outbox.flush();
       }
-      throw err;
+      return { outcome: end.outcome, exitCode: end.exitCode, attempts: this.attemptsStarted };
+    } finally {
+      stopTimers();
+      this.projection.cancel();
+      if (this.broken === null) await this.committer.flush().catch(() => undefined);
+      await this.lease.release().catch(() => undefined);
     }
-    if (events.length === 0) return [];
-    pending.push(...events);
-    void committer?.enqueue(events);
-    return events;
-  };
+  }
 
-  let fatal: Error | null = null;
+  /** Starts (or takes over) the execution; whatever a dead one left running is abandoned. */
+  private async begin(): Promise<void> {
+    const { executionId, cloudRunExecution, taskAttempt } = this.input;
+    const command: Command = {
+      type: 'StartExecution',
+      executionId,
+      ...(cloudRunExecution ? { cloudRunExecution } : {}),
+      ...(taskAttempt !== undefined ? { taskAttempt } : {}),
+    };
+    const started = await decideAndAppend(this.store, this.runId, (state) => (isTerminal(state.status) ? [] : [command]), () => this.context());
+    this.durable = project((await this.store.readLog(this.runId, this.durable.lastSeq)).events, this.durable);
+    this.failpoint('execution-started');
+    if (started.events.length > 0) void this.outbox.publishCommitted(started.events, this.durable.status);
+    this.projection.schedule();
+    this.readParams();
+  }
+
   /**
-   * Records a decision whose events may only become durable after `persist`
-   * (artifacts first, then the event naming them). Its place in the log's order
-   * is taken now, so nothing decided later can overtake it.
+   * The run's params, checked against today's schema: a run replayed after
+   * the schema changed under it fails with the reason (unless it is cancelled
+   * or done anyway) instead of feeding nodes params they cannot read.
    */
-  const recordAfter = (command: Command, persist: () => Promise<void>): void => {
+  private readParams(): void {
+    const parsed = buildParamsSchema.safeParse(this.durable.params);
+    if (parsed.success) {
+      this.host = this.attemptHost(parsed.data);
+      return;
+    }
+    const problems = parsed.error.issues.map((i) => `${['params', ...i.path.map(String)].join('.')}: ${i.message}`).join('; ');
+    this.log.error({ problems }, 'the run’s params no longer parse; no attempt can start');
+    this.blocked = `params no longer valid: ${problems}`;
+  }
+
+  private attemptHost(params: BuildParams): AttemptHost {
+    const { store, runId, now, log } = this;
+    return {
+      runId,
+      store,
+      model: this.deps.model,
+      nodes: this.deps.nodes,
+      params,
+      values: new NodeValues(store, runId),
+      log,
+      now,
+      failpoint: (name) => this.failpoint(name),
+      view: () => this.view(),
+      record: (command, options) => this.record(command, options),
+    };
+  }
+
+  private async loop(stop: AbortSignal): Promise<LoopEnd> {
+    for (;;) {
+      if (this.broken) return this.abandon(this.broken);
+      if (stop.aborted) {
+        await this.stopInflight('sigterm');
+        this.record({ type: 'FinishExecution', executionId: this.input.executionId, outcome: 'interrupted' });
+        return { outcome: 'interrupted', exitCode: 143, drain: true };
+      }
+      const step = nextStep(this.view(), this.now(), this.policy, {
+        inflight: this.inflight,
+        notBefore: this.notBefore,
+        ...(this.blocked !== null ? { blocked: this.blocked } : {}),
+      });
+      if (step.type === 'finished') return { outcome: step.outcome, exitCode: 0, drain: true };
+      await this.act(step);
+    }
+  }
+
+  private async act(step: Exclude<NextStep, { type: 'finished' }>): Promise<void> {
+    switch (step.type) {
+      case 'cancel':
+        await this.stopInflight('cancel');
+        return this.finishRun({ type: 'ConfirmCancel' }, 'cancelled');
+      case 'complete':
+        return this.finishRun({ type: 'CompleteRun' }, 'succeeded');
+      case 'fail':
+        return this.finishRun({ type: 'FailRun', node: step.node, reason: step.reason }, 'failed');
+      case 'wait':
+        for (const id of step.start) this.startAttempt(id);
+        return this.sleep(step.until);
+      default: {
+        const exhaustive: never = step;
+        return exhaustive;
+      }
+    }
+  }
+
+  private finishRun(command: Command, outcome: 'succeeded' | 'failed' | 'cancelled'): void {
+    this.record(command);
+    this.record({ type: 'FinishExecution', executionId: this.input.executionId, outcome });
+  }
+
+  /** Stops without writing more: what is buffered is not flushed (the next execution redoes it). */
+  private abandon(broken: Broken): LoopEnd {
+    for (const f of this.inflight.values()) f.abort.abort();
+    if (broken === 'lease_lost') {
+      this.log.error('lease lost to another execution; stopping without further writes');
+      this.pending = [];
+    }
+    return { outcome: broken, exitCode: 1, drain: false };
+  }
+
+  private breakOff(broken: Broken): void {
+    // A failed persist outranks a lost lease: it is the cause to report.
+    if (this.broken !== 'interrupted') this.broken = broken;
+    this.nudge();
+  }
+
+  private view(): RunState {
+    if (this.pending.length === 0) return this.durable;
+    const lastSeq = this.durable.lastSeq;
+    return project(this.pending.map((e, i) => ({ ...e, seq: lastSeq + i + 1 }) as StoredEvent), this.durable);
+  }
+
+  private context() {
+    return { now: new Date(this.now()).toISOString(), newId: this.deps.newId };
+  }
+
+  /**
+   * Decides against the view and queues the events; DomainErrors mean "not
+   * any more" (null). With `after`, the events take their place in the log's
+   * order now (nothing decided later overtakes them) but are written only once
+   * `after` has persisted what they name.
+   */
+  private record(command: Command, options: RecordOptions = {}): NewEvent[] | null {
     let events: NewEvent[];
     try {
-      events = decide(command, view(), ctx());
+      events = decide(command, this.view(), this.context());
     } catch (err) {
-      if (err instanceof DomainError) return;
-      throw err;
+      if (!(err instanceof DomainError)) throw err;
+      this.log.warn({ command: command.type, err: err.message }, 'command no longer applies');
+      return null;
     }
-    if (!committer) throw new Error('recordAfter before the committer exists');
-    pending.push(...events);
-    const slot = committer.reserve();
-    persist().then(
+    if (events.length === 0) return events;
+    this.pending.push(...events);
+    if (!options.after) {
+      void this.committer.enqueue(events);
+      return events;
+    }
+    const slot = this.committer.reserve();
+    options.after().then(
       () => void slot.fill(events),
       (err: unknown) => {
         // The place stays unfilled, so nothing after it is ever written: stop and let replay redo it.
-        fatal = ensureError(err);
-        log.error({ err: fatal.message }, 'persisting artifacts failed; stopping the execution');
-        nudge();
+        this.log.error({ err: ensureError(err).message }, 'persisting artifacts failed; stopping the execution');
+        this.breakOff('interrupted');
       },
     );
-  };
+    return events;
+  }
 
-  const poll = async (): Promise<void> => {
-    const fresh = await store.readLog(runId, durable.lastSeq);
-    if (fresh.lastSeq < durable.lastSeq) {
+  private async onCommit(committed: StoredEvent[], lastSeq: number): Promise<void> {
+    this.failpoint('committed');
+    const ids = new Set(committed.map((e) => e.id));
+    this.pending = this.pending.filter((e) => !ids.has(e.id));
+    const from = this.durable.lastSeq;
+    if (lastSeq - committed.length === from && committed.every((e, i) => e.seq === from + i + 1)) {
+      this.durable = project(committed, this.durable);
+    } else {
+      // Someone else appended too (an operator's cancel): read what we have not seen.
+      this.durable = project((await this.store.readLog(this.runId, this.durable.lastSeq)).events, this.durable);
+    }
+    this.projection.schedule();
+    void this.outbox.publishCommitted(committed, this.durable.status);
+    this.nudge();
+  }
+
+  /** Re-reads the log for what others appended (an operator's cancel or delete). */
+  private async poll(): Promise<void> {
+    const fresh = await this.store.readLog(this.runId, this.durable.lastSeq);
+    if (fresh.lastSeq < this.durable.lastSeq) {
       // The log went backwards (deleted under us): nothing this execution writes can be right.
-      fatal = new Error(`the log of run ${runId} shrank from seq ${durable.lastSeq} to ${fresh.lastSeq}`);
-      log.error(fatal.message);
-      nudge();
-      return;
+      this.log.error(`the log of run ${this.runId} shrank from seq ${this.durable.lastSeq} to ${fresh.lastSeq}`);
+      return this.breakOff('interrupted');
     }
-    if (fresh.events.length > 0) {
-      durable = project(fresh.events, durable);
-      pending = pending.filter((e) => !fresh.events.some((f) => f.id === e.id));
-      nudge();
-    }
-  };
+    if (fresh.events.length === 0) return;
+    this.durable = project(fresh.events, this.durable);
+    this.pending = this.pending.filter((e) => !fresh.events.some((f) => f.id === e.id));
+    this.nudge();
+  }
 
-  const readInput = async (dep: string): Promise<unknown> => {
-    if (values.has(dep)) return values.get(dep);
-    const artifact = await store.getArtifact(runId, `${dep}.json`);
-    if (!artifact) throw new Error(`artifact ${dep}.json of a succeeded node is missing`);
-    const value: unknown = JSON.parse(artifact.body.toString('utf8'));
-    values.set(dep, value);
-    return value;
-  };
-
-  const runAttempt = async (id: string, attempt: number, abort: AbortController): Promise<void> => {
-    const node = deps.nodes[id];
-    const state = view();
-    const started = now();
-    try {
-      failpoint('attempt-started');
-      if (!node) throw new Error(`no implementation for node ${id}`);
-      const deps_ = state.nodes[id]?.deps ?? [];
-      const inputs: Record<string, unknown> = {};
-      for (const d of deps_) inputs[d] = await readInput(d);
-      const result = await node.run({
-        runId,
-        params: state.params as BuildParams,
-        inputs,
-        model: deps.model,
-        signal: abort.signal,
-        attempt,
+  private startAttempt(id: string): void {
+    const started = this.record({ type: 'StartAttempt', node: id, executionId: this.input.executionId })?.[0];
+    if (started?.type !== 'node.attempt.started') return;
+    if (!this.host) throw new Error('an attempt started before the run’s params were read');
+    this.attemptsStarted++;
+    const abort = new AbortController();
+    const attempt = started.data.attempt;
+    const done = runAttempt(this.host, id, attempt, abort.signal)
+      .then((end) => this.settle(id, end))
+      .finally(() => {
+        this.inflight.delete(id);
+        this.nudge();
       });
-      if (abort.signal.aborted) throw new Interrupted();
-      const files = [{ name: `${id}.json`, body: JSON.stringify(result.value, null, 2) + '\n', contentType: 'application/json' }, ...result.files];
-      const blobs = files.map((f) => ({ name: f.name, bytes: typeof f.body === 'string' ? Buffer.from(f.body, 'utf8') : f.body, contentType: f.contentType }));
-      const artifacts: ArtifactRef[] = blobs.map((b) => ({ name: b.name, sha256: sha256Hex(b.bytes), size: b.bytes.length, contentType: b.contentType }));
-      values.set(id, result.value);
-      // Dependents may start now; the success event becomes durable only after its artifacts.
-      recordAfter(
-        {
-          type: 'SucceedAttempt',
-          node: id,
-          attempt,
-          durationMs: Math.round(now() - started),
-          artifacts,
-          ...(result.usage ? { usage: result.usage } : {}),
-        },
-        async () => {
-          for (const b of blobs) await store.putArtifact(runId, b.name, b.bytes, b.contentType);
-          failpoint('artifacts-written');
-        },
-      );
-      log.info({ node: id, attempt, durationMs: Math.round(now() - started) }, 'attempt succeeded');
-    } catch (err) {
-      if (abort.signal.aborted) return; // stopped by cancel or SIGTERM; the loop records it
-      const failure = describeNodeFailure(err);
-      const events = record({
-        type: 'FailAttempt',
-        node: id,
-        attempt,
-        durationMs: Math.round(now() - started),
-        error: failure.error,
-        ...(failure.usage ? { usage: failure.usage } : {}),
-        ...(failure.issues ? { normalization: { issues: failure.issues } } : {}),
-      });
-      const failed = events?.[0];
-      const willRetry = failed?.type === 'node.attempt.failed' && failed.data.willRetry;
-      log.warn({ node: id, attempt, code: failure.error.code, willRetry }, 'attempt failed');
-      if (willRetry) {
-        const budget = view().nodes[id]?.budgetUsed ?? 1;
-        const delay = Math.max(backoffMs(budget, options.retryBaseMs, options.retryMaxMs, random), failure.retryAfterMs ?? 0);
-        notBefore.set(id, now() + delay);
-        setTimeout(nudge, delay + 1).unref();
-      }
-    }
-  };
+    this.inflight.set(id, { attempt, abort, done, startedAt: this.now() });
+  }
 
-  const startReady = (): void => {
-    const state = view();
-    if (state.cancelRequested || state.deleted || isTerminal(state.status)) return;
-    if (Object.values(state.nodes).some((n) => n.status === 'failed')) return; // finish what runs, start nothing
-    for (const id of readyNodes(state)) {
-      if (inflight.size >= options.concurrency) return;
-      if (inflight.has(id) || (notBefore.get(id) ?? 0) > now()) continue;
-      const events = record({ type: 'StartAttempt', node: id, executionId });
-      const started = events?.[0];
-      if (!started || started.type !== 'node.attempt.started') continue;
-      attemptsStarted++;
-      const abort = new AbortController();
-      const attempt = started.data.attempt;
-      const done = runAttempt(id, attempt, abort).finally(() => {
-        inflight.delete(id);
-        nudge();
-      });
-      inflight.set(id, { attempt, abort, done, startedAt: now() });
-    }
-  };
+  /** A failure with budget left waits out its backoff before the node may start again. */
+  private settle(id: string, end: AttemptEnd): void {
+    if (end.type !== 'failed' || !end.retry) return;
+    this.notBefore.set(id, retryNotBefore(this.now(), end.retry, this.policy.retry, this.random));
+  }
 
-  const stopInflight = async (reason: 'cancel' | 'sigterm'): Promise<void> => {
-    for (const f of inflight.values()) f.abort.abort();
-    const running = [...inflight.entries()];
+  /** Aborts every attempt in flight, waits for them, and records why they stopped. */
+  private async stopInflight(reason: 'cancel' | 'sigterm'): Promise<void> {
+    for (const f of this.inflight.values()) f.abort.abort();
+    const running = [...this.inflight.entries()];
     await Promise.allSettled(running.map(([, f]) => f.done));
-    for (const [id, f] of running) {
-      if (reason === 'cancel') record({ type: 'CancelAttempt', node: id, attempt: f.attempt, durationMs: Math.round(now() - f.startedAt) });
-    }
-    if (reason === 'sigterm') {
+    for (const [node, f] of running) {
+      if (reason === 'cancel') this.record({ type: 'CancelAttempt', node, attempt: f.attempt, durationMs: Math.round(this.now() - f.startedAt) });
       // Recorded now rather than by the next execution, so the log says why.
-      for (const [id, f] of running) record({ type: 'AbandonAttempt', node: id, attempt: f.attempt, reason: 'execution received SIGTERM' });
+      else this.record({ type: 'AbandonAttempt', node, attempt: f.attempt, reason: 'execution received SIGTERM' });
     }
-  };
+  }
 
-  const renewEvery = Math.max(50, Math.floor(options.leaseTtlMs / 3));
-  const renewTimer = setInterval(() => {
-    lease.renew().then(
-      (ok) => {
-        if (!ok) {
-          leaseLost = true;
-          nudge();
-        }
-      },
-      (err: unknown) => log.warn({ err: ensureError(err).message }, 'lease renewal failed; will retry'),
-    );
-  }, renewEvery);
-  const pollTimer = setInterval(() => {
-    poll().catch((err: unknown) => log.warn({ err: ensureError(err).message }, 'poll failed'));
-  }, options.pollMs);
-  const onStop = () => nudge();
-  stop.addEventListener('abort', onStop);
-
-  let outcome: ExecutionOutcome;
-  let exitCode: number;
-  try {
-    // Start (or take over) the execution; whatever a dead one left running is abandoned.
-    const started = await decideAndAppend(
-      store,
-      runId,
-      (state) =>
-        isTerminal(state.status)
-          ? []
-          : [{ type: 'StartExecution', executionId, ...(input.cloudRunExecution ? { cloudRunExecution: input.cloudRunExecution } : {}), ...(input.taskAttempt !== undefined ? { taskAttempt: input.taskAttempt } : {}) }],
-      ctx,
-    );
-    durable = project((await store.readLog(runId, durable.lastSeq)).events, durable);
-    failpoint('execution-started');
-    if (started.events.length > 0) void outbox.publishCommitted(started.events, durable.status);
-    committer = getGroupCommitter(store, runId, {
-      onCommit,
-      onError: (err) => log.warn({ err: ensureError(err).message }, 'log append failed; retrying'),
+  /** Waits for a nudge (an attempt ended, a commit, a poll, SIGTERM), `until`, or at most a poll interval. */
+  private sleep(until: number | null): Promise<void> {
+    const ms = until === null ? this.options.pollMs : Math.min(this.options.pollMs, Math.max(0, until - this.now()) + 1);
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.nudge(), ms);
+      timer.unref();
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
     });
-    scheduleProjection();
+  }
 
-    for (;;) {
-      if (fatal) {
-        for (const f of inflight.values()) f.abort.abort();
-        return { outcome: 'interrupted', exitCode: 1, attempts: attemptsStarted };
-      }
-      if (leaseLost) {
-        log.error('lease lost to another execution; stopping without further writes');
-        for (const f of inflight.values()) f.abort.abort();
-        pending = [];
-        return { outcome: 'lease_lost', exitCode: 1, attempts: attemptsStarted };
-      }
-      if (stop.aborted) {
-        await stopInflight('sigterm');
-        record({ type: 'FinishExecution', executionId, outcome: 'interrupted' });
-        outcome = 'interrupted';
-        exitCode = 143;
-        break;
-      }
-      const state = view();
-      if (isTerminal(state.status)) {
-        outcome = state.status === 'succeeded' ? 'succeeded' : state.status === 'failed' ? 'failed' : 'cancelled';
-        exitCode = 0;
-        break;
-      }
-      if (state.cancelRequested || state.deleted) {
-        await stopInflight('cancel');
-        record({ type: 'ConfirmCancel' });
-        record({ type: 'FinishExecution', executionId, outcome: 'cancelled' });
-        continue;
-      }
-      startReady();
-      if (inflight.size === 0) {
-        const after = view();
-        const nodes = Object.entries(after.nodes);
-        const failed = nodes.find(([, n]) => n.status === 'failed');
-        const waiting = nodes.some(([, n]) => n.status === 'pending');
-        if (nodes.every(([, n]) => n.status === 'succeeded')) {
-          record({ type: 'CompleteRun' });
-          record({ type: 'FinishExecution', executionId, outcome: 'succeeded' });
-          continue;
-        }
-        if (failed) {
-          const err = failed[1].lastAttempt?.error;
-          record({ type: 'FailRun', node: failed[0], reason: `node ${failed[0]} failed${err ? `: ${err.code}` : ''}` });
-          record({ type: 'FinishExecution', executionId, outcome: 'failed' });
-          continue;
-        }
-        if (!waiting) {
-          // Nothing pending, nothing running, not all succeeded: only cancelled nodes remain.
-          record({ type: 'ConfirmCancel' });
-          record({ type: 'FinishExecution', executionId, outcome: 'cancelled' });
-          continue;
-        }
-      }
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        // Backoffs and polls nudge too; this is only a safety net.
-        setTimeout(resolve, options.pollMs).unref();
-      });
-      wake = null;
-    }
-    await committer.flush();
-    if (projectionTimer) clearTimeout(projectionTimer);
-    await writeProjection();
-    await outbox.flush();
-    return { outcome, exitCode, attempts: attemptsStarted };
-  } finally {
-    clearInterval(renewTimer);
-    clearInterval(pollTimer);
-    stop.removeEventListener('abort', onStop);
-    if (projectionTimer) clearTimeout(projectionTimer);
-    if (!leaseLost && !fatal) await committer?.flush().catch(() => undefined);
-    await lease.release().catch(() => undefined);
+  private nudge(): void {
+    this.wake?.();
+  }
+
+  /** Lease renewal, log polling and the stop signal; returns what undoes them. */
+  private startTimers(stop: AbortSignal): () => void {
+    const renewTimer = setInterval(() => this.renewLease(), Math.max(50, Math.floor(this.options.leaseTtlMs / 3)));
+    const pollTimer = setInterval(() => {
+      this.poll().catch((err: unknown) => this.log.warn({ err: ensureError(err).message }, 'poll failed'));
+    }, this.options.pollMs);
+    const onStop = () => this.nudge();
+    stop.addEventListener('abort', onStop);
+    return () => {
+      clearInterval(renewTimer);
+      clearInterval(pollTimer);
+      stop.removeEventListener('abort', onStop);
+    };
+  }
+
+  private renewLease(): void {
+    this.lease.renew().then(
+      (ok) => {
+        if (!ok) this.breakOff('lease_lost');
+      },
+      (err: unknown) => this.log.warn({ err: ensureError(err).message }, 'lease renewal failed; will retry'),
+    );
   }
 }

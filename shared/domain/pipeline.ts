@@ -5,15 +5,24 @@
  */
 
 export interface RetryPolicy {
+  /** Attempts a node may spend (snapshotted per node into `run.created`). */
   maxAttempts: number;
+  /** Full-jitter backoff before a retry: the step's base and cap (the scheduler's policy). */
   baseDelayMs: number;
   maxDelayMs: number;
 }
 
+/** The job's backoff unless configured otherwise (`NODE_RETRY_BASE_MS` sets the base). */
+export const DEFAULT_RETRY_DELAYS: Readonly<Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>> = { baseDelayMs: 1000, maxDelayMs: 30_000 };
+
 export interface PipelineNodeDef {
   id: string;
   deps: readonly string[];
-  retry?: Partial<RetryPolicy>;
+  /**
+   * Only the budget is per node: it is snapshotted into `run.created`, so a
+   * replay keeps it. Delays are the job's policy (see `SchedulePolicy`).
+   */
+  retry?: Partial<Pick<RetryPolicy, 'maxAttempts'>>;
 }
 
 export interface PipelineGraph {

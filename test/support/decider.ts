@@ -1,10 +1,12 @@
 /**
- * Given/when/then for the Decider, and a generator of valid event histories
- * (random commands run through `decide`, illegal ones dropped) for property tests.
+ * Given/when/then for the Decider and for the scheduler (`nextStep`), and a
+ * generator of valid event histories (random commands run through `decide`,
+ * illegal ones dropped) for property tests.
  */
 import { expect } from 'chai';
 import { decide, DomainError, type Command, type DecideContext } from '../../shared/domain/decide.ts';
 import type { NewEvent, RunCreatedData, StoredEvent } from '../../shared/domain/events.ts';
+import { nextStep, type NextStep, type SchedulePolicy } from '../../shared/domain/next-step.ts';
 import { project, type RunState } from '../../shared/domain/run-state.ts';
 import { SCENARIOFORGE_PIPELINE } from '../../shared/domain/scenarioforge-pipeline.ts';
 
@@ -109,4 +111,40 @@ export function succeedAll(history: StoredEvent[], executionId: string, ctx = te
 /** The history after one more command (throws what `decide` throws). */
 export function step(history: StoredEvent[], command: Command, ctx = testContext()): StoredEvent[] {
   return [...history, ...sequenced(decide(command, project(history), ctx), history.length)];
+}
+
+/** The scheduler's clock in its tests: any fixed value will do, times are relative to it. */
+export const NOW = 1_000_000;
+
+export const TEST_POLICY: SchedulePolicy = { concurrency: 2, retry: { baseDelayMs: 1000, maxDelayMs: 30_000 } };
+
+/** What the execution holds beside the log: attempts it runs, nodes it keeps in backoff. */
+export interface ExecutionGiven {
+  inflight?: string[];
+  notBefore?: Record<string, number>;
+  blocked?: string;
+  now?: number;
+  concurrency?: number;
+}
+
+/** Given a history, when the execution holds this, then the scheduler's next step is… */
+export function givenRun(history: StoredEvent[]) {
+  const state = project(history);
+  return {
+    state,
+    when(execution: ExecutionGiven = {}) {
+      // Attempt numbers and start times as the runner would hold them.
+      const inflight = new Map((execution.inflight ?? []).map((id) => [id, { attempt: state.nodes[id]?.lastAttempt?.n ?? 1, startedAt: NOW - 10 }]));
+      const notBefore = new Map(Object.entries(execution.notBefore ?? {}));
+      const policy = { ...TEST_POLICY, concurrency: execution.concurrency ?? TEST_POLICY.concurrency };
+      const blocked = execution.blocked !== undefined ? { blocked: execution.blocked } : {};
+      const next = nextStep(state, execution.now ?? NOW, policy, { inflight, notBefore, ...blocked });
+      return {
+        then(expected: NextStep): NextStep {
+          expect(next).to.deep.equal(expected);
+          return next;
+        },
+      };
+    },
+  };
 }
