@@ -1,12 +1,14 @@
 /**
  * The API described in OpenAPI 3.1, served at /openapi.json. The operation
  * table below is the description; a test holds it to the routes Express
- * really has, both ways. The build body's schema is derived from the same zod
- * schema that validates it.
+ * really has, both ways. Every body schema — requests and responses — is
+ * generated with `z.toJSONSchema` from the zod schemas the routes validate
+ * with (request bodies) and the tests parse real answers with (responses,
+ * api-schemas.ts).
  */
 import { z } from 'zod';
 import type { Config } from '../shared/config.ts';
-import { buildRequestSchema } from '../shared/domain/params.ts';
+import { QUERY_SCHEMAS, REQUEST_SCHEMAS, RESPONSE_SCHEMAS, type RequestName, type ResponseName } from './api-schemas.ts';
 
 type Method = 'get' | 'post' | 'delete';
 
@@ -17,13 +19,13 @@ interface Operation {
   summary: string;
   keyed: boolean;
   tag: 'runs' | 'operations' | 'reads' | 'aliases' | 'system' | 'ui';
-  /** Success answers: status → description and media type. */
-  ok: Record<string, { description: string; type?: string; schema?: string }>;
-  /** Error statuses this operation may answer. */
+  /** Success answers: status → description and media type (JSON when a schema is named). */
+  ok: Record<string, { description: string; type?: string; schema?: ResponseName }>;
+  /** Error statuses this operation may answer (each with the `Error` body). */
   errors: number[];
-  query?: { name: string; description: string; schema: Record<string, unknown> }[];
+  query?: { name: keyof typeof QUERY_SCHEMAS; description: string }[];
   headers?: { name: string; description: string }[];
-  body?: boolean;
+  body?: RequestName;
 }
 
 const JSON_TYPE = 'application/json';
@@ -31,7 +33,7 @@ const RUN_ID = { name: 'id', description: 'Run id (a lowercase UUIDv7).' };
 
 export const OPERATIONS: readonly Operation[] = [
   {
-    method: 'post', path: '/build', tag: 'runs', keyed: true, body: true,
+    method: 'post', path: '/build', tag: 'runs', keyed: true, body: 'BuildRequest',
     summary: 'Build a run for these params, or reuse the tenant\'s run with the same signature',
     ok: { '202': { description: 'A new run was created and its first execution started.', schema: 'BuildResponse' }, '200': { description: 'An identical run exists and is reused (`reused: true`).', schema: 'BuildResponse' } },
     errors: [400, 401, 413, 415, 429, 503],
@@ -43,15 +45,15 @@ export const OPERATIONS: readonly Operation[] = [
     ok: { '200': { description: 'One page; follow `nextCursor` until it is null. A filtered page may hold fewer than `limit` runs.', schema: 'RunPage' } },
     errors: [400, 401, 429, 503],
     query: [
-      { name: 'limit', description: 'Runs per page, 1–100 (default 50).', schema: { type: 'integer', minimum: 1, maximum: 100, default: 50 } },
-      { name: 'cursor', description: 'The `nextCursor` of the previous page (opaque).', schema: { type: 'string' } },
-      { name: 'status', description: 'Only runs with this status.', schema: { type: 'string', enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] } },
+      { name: 'limit', description: 'Runs per page, 1–100 (default 50).' },
+      { name: 'cursor', description: 'The `nextCursor` of the previous page (opaque).' },
+      { name: 'status', description: 'Only runs with this status.' },
     ],
   },
   {
     method: 'get', path: '/latest', tag: 'runs', keyed: true,
     summary: 'The tenant\'s newest run',
-    ok: { '200': { description: 'Its summary and links.', schema: 'RunSummary' } },
+    ok: { '200': { description: 'Its summary and links.', schema: 'LatestRun' } },
     errors: [401, 404, 429, 503],
   },
   {
@@ -72,7 +74,7 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'The event log as JSONL, or with `Accept: text/event-stream` a live SSE tail that ends (`event: end`) when the run is terminal',
     ok: { '200': { description: 'JSONL (one event per line), or SSE with `id: <seq>` per event.', type: 'application/x-ndjson' } },
     errors: [400, 404, 410, 503],
-    query: [{ name: 'after', description: 'Only events with a greater seq.', schema: { type: 'integer', minimum: 0 } }],
+    query: [{ name: 'after', description: 'Only events with a greater seq.' }],
     headers: [{ name: 'Last-Event-ID', description: 'SSE: resume after this seq.' }],
   },
   {
@@ -178,66 +180,30 @@ export function toOpenApiPath(path: string): string {
   return path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
 }
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const ref = (name: ResponseName | RequestName) => ({ $ref: `#/components/schemas/${name}` });
 
+/** JSON Schema (2020-12, as OpenAPI 3.1 uses) of one zod schema, without the document-level keywords. */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const { $schema: _schema, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+}
+
+/**
+ * The components: request bodies as the routes accept them (`io: input`, so
+ * defaults are optional), responses as the API sends them (`io: output`).
+ * A named schema used inside another becomes a `$ref`.
+ */
 function schemas(): Record<string, unknown> {
-  const { $schema: _ignored, ...buildRequest } = z.toJSONSchema(buildRequestSchema) as Record<string, unknown>;
-  const status = { type: 'string', enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] };
-  const links = { type: 'object', properties: { ui: { type: 'string' }, runJson: { type: 'string' }, events: { type: 'string' } }, required: ['ui', 'runJson', 'events'] };
-  const warnings = { type: 'array', items: { type: 'string' } };
-  const progress = { type: 'object', properties: { done: { type: 'integer' }, total: { type: 'integer' } } };
-  const summary = {
-    type: 'object',
-    properties: { runId: { type: 'string' }, label: { type: 'string' }, status, createdAt: { type: 'string' }, updatedAt: { type: 'string' }, progress, links },
-    required: ['runId', 'label', 'status', 'createdAt', 'updatedAt', 'progress'],
+  const generate = (named: Record<string, z.ZodType>, io: 'input' | 'output'): Record<string, unknown> => {
+    const registry = z.registry<{ id: string }>();
+    for (const [id, schema] of Object.entries(named)) registry.add(schema, { id });
+    const { schemas: out } = z.toJSONSchema(registry, { io, unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` });
+    return Object.fromEntries(Object.entries(out).map(([id, s]) => {
+      const { $schema: _schema, $id: _id, ...rest } = s as Record<string, unknown>;
+      return [id, rest];
+    }));
   };
-  return {
-    BuildRequest: buildRequest,
-    BuildResponse: { type: 'object', properties: { runId: { type: 'string' }, status, reused: { type: 'boolean' }, links, warnings }, required: ['runId', 'status', 'reused', 'links'] },
-    ExecutionResponse: { type: 'object', properties: { runId: { type: 'string' }, status, executionId: { type: 'string' }, links, warnings }, required: ['runId', 'status', 'executionId', 'links'] },
-    CancelResponse: { type: 'object', properties: { runId: { type: 'string' }, status, cancelRequested: { type: 'boolean' }, links } },
-    DeleteResponse: { type: 'object', properties: { runId: { type: 'string' }, deleted: { const: true } } },
-    RunSummary: summary,
-    RunPage: { type: 'object', properties: { runs: { type: 'array', items: summary }, nextCursor: { type: ['string', 'null'] } }, required: ['runs', 'nextCursor'] },
-    RunJson: {
-      type: 'object',
-      description: 'The fold of events.jsonl (DESIGN §3).',
-      properties: {
-        runId: { type: 'string' }, tenant: { type: 'string' }, label: { type: 'string' }, status, deleted: { type: 'boolean' },
-        signature: { type: 'string' }, params: { type: 'object' }, pipelineVersion: { type: 'string' }, appVersion: { type: 'string' },
-        createdAt: { type: 'string' }, updatedAt: { type: 'string' }, lastSeq: { type: 'integer' }, progress,
-        nodes: { type: 'object', additionalProperties: { type: 'object' } }, executions: { type: 'array', items: { type: 'object' } },
-        usage: { type: 'object' },
-      },
-    },
-    NodeEvents: { type: 'object', properties: { runId: { type: 'string' }, events: { type: 'array', items: { type: 'object' } } } },
-    Normalization: { type: 'object', properties: { runId: { type: 'string' }, attempts: { type: 'array', items: { type: 'object' } } } },
-    Health: {
-      type: 'object',
-      properties: {
-        status: { type: 'string' }, storage_backend: { type: 'string', enum: ['local', 'gcs'] }, job_backend: { type: 'string', enum: ['local', 'cloudrun'] },
-        local_job_mode: { type: 'string', enum: ['process', 'worker'], description: 'With job_backend local: one job process per execution, or one long-lived job worker' },
-        pubsub: { type: 'string', enum: ['on', 'off'] }, llm_provider: { type: 'string', enum: ['gemini', 'offline'] },
-        api_key_source: { type: 'string', enum: ['header', 'env', 'none'] }, version: { type: 'string' }, pipeline_version: { type: 'string' },
-      },
-      required: ['status', 'storage_backend', 'job_backend', 'pubsub', 'llm_provider', 'api_key_source', 'version', 'pipeline_version'],
-      additionalProperties: false,
-    },
-    Error: {
-      type: 'object',
-      properties: {
-        error: {
-          type: 'object',
-          properties: {
-            code: { type: 'string' }, message: { type: 'string' },
-            details: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } }, required: ['field', 'message'] } },
-          },
-          required: ['code', 'message'],
-        },
-      },
-      required: ['error'],
-    },
-  };
+  return { ...generate(REQUEST_SCHEMAS, 'input'), ...generate(RESPONSE_SCHEMAS, 'output') };
 }
 
 export function openApiDocument(config: Config): Record<string, unknown> {
@@ -251,7 +217,7 @@ export function openApiDocument(config: Config): Record<string, unknown> {
         description: name === 'id' ? RUN_ID.description : name === 'node' ? 'Node id, e.g. `drivers`.' : name === 'name' ? 'Artifact or stream name.' : name === 'file' ? 'File name.' : name,
         schema: { type: 'string' },
       })),
-      ...(op.query ?? []).map((q) => ({ name: q.name, in: 'query', required: false, description: q.description, schema: q.schema })),
+      ...(op.query ?? []).map((q) => ({ name: q.name, in: 'query', required: false, description: q.description, schema: jsonSchema(QUERY_SCHEMAS[q.name], 'input') })),
       ...(op.headers ?? []).map((h) => ({ name: h.name, in: 'header', required: false, description: h.description, schema: { type: 'string' } })),
     ];
     const responses: Record<string, unknown> = {};
@@ -269,7 +235,7 @@ export function openApiDocument(config: Config): Record<string, unknown> {
       tags: [op.tag],
       ...(op.keyed ? { security: [{ apiKey: [] }, { bearer: [] }] } : { security: [] }),
       ...(parameters.length > 0 ? { parameters } : {}),
-      ...(op.body ? { requestBody: { required: true, content: { [JSON_TYPE]: { schema: ref('BuildRequest') } } } } : {}),
+      ...(op.body ? { requestBody: { required: true, content: { [JSON_TYPE]: { schema: ref(op.body) } } } } : {}),
       responses,
     };
   }

@@ -1,11 +1,15 @@
 /**
  * Environment → typed configuration, validated once at start-up. A bad value
  * is a `ConfigError` naming the variable; entrypoints print its one line and
- * exit non-zero. Secrets (API keys, the Gemini key) are kept out of
- * `describeConfig`, which is what logs and /health may show.
+ * exit non-zero. What each variable may hold, and its default, is declared
+ * in `config-schema.ts`; this file adds the rules between variables (a bucket
+ * when RUN_STORE=gcs, keys in cloud mode, the job never reading API keys).
+ * Secrets (API keys, the Gemini key) are kept out of `describeConfig`, which
+ * is what logs and /health may show.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_GEMINI_MODEL, ENV_NAMES, envVar, type EnvName, type EnvValue } from './config-schema.ts';
 
 /** Thrown when an environment variable is missing or malformed; the message names it. */
 export class ConfigError extends Error {
@@ -19,43 +23,10 @@ export class ConfigError extends Error {
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** Every variable either process reads (infra/env-contract.json must agree). */
-export const CONFIG_ENV_NAMES = [
-  'PORT',
-  'RUN_STORE',
-  'RUNS_DIR',
-  'GCS_BUCKET',
-  'RUNS_PREFIX',
-  'GCS_API_ENDPOINT',
-  'GOOGLE_CLOUD_PROJECT',
-  'JOB_LAUNCHER',
-  'CLOUD_RUN_JOB',
-  'CLOUD_RUN_API_ENDPOINT',
-  'JOB_MAX_RETRIES',
-  'LOCAL_JOB_MODE',
-  'PUBSUB_TOPIC',
-  'PUBSUB_EMULATOR_HOST',
-  'API_KEYS',
-  'API_KEYS_FILE',
-  'LLM_PROVIDER',
-  'GEMINI_API_KEY',
-  'GEMINI_MODEL',
-  'GEMINI_BASE_URL',
-  'GEMINI_TIMEOUT_MS',
-  'ALLOW_REQUEST_GEMINI_KEY',
-  'OFFLINE_MODEL_LATENCY_MS',
-  'NODE_CONCURRENCY',
-  'NODE_MAX_ATTEMPTS',
-  'NODE_RETRY_BASE_MS',
-  'VECTOR_STORE',
-  'SCENARIOOPS_VERSION',
-  'SCENARIOOPS_PIPELINE_VERSION',
-  'RATE_LIMIT_PER_MINUTE',
-  'PUBLIC_BASE_URL',
-  'LOG_LEVEL',
-] as const;
+/** Every variable either process reads (declared in shared/config-schema.ts; infra/env-contract.json is generated from it). */
+export const CONFIG_ENV_NAMES: readonly string[] = ENV_NAMES;
 
-export const DEFAULT_GEMINI_MODEL = 'gemini-2.5-flash';
+export { DEFAULT_GEMINI_MODEL };
 
 export interface Config {
   port: number;
@@ -86,42 +57,17 @@ export interface Config {
   logLevel: string;
 }
 
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return fallback;
-  if (!(allowed as readonly string[]).includes(raw)) {
-    throw new ConfigError(name, `must be one of ${allowed.join(', ')} (got "${raw.slice(0, 40)}")`);
-  }
-  return raw as T;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `must be an integer (got "${raw.slice(0, 40)}")`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max} (got ${n})`);
-  return n;
-}
-
-function bool(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name]?.trim().toLowerCase();
-  if (raw === undefined || raw === '') return fallback;
-  if (['true', '1', 'yes'].includes(raw)) return true;
-  if (['false', '0', 'no'].includes(raw)) return false;
-  throw new ConfigError(name, `must be true or false (got "${raw.slice(0, 40)}")`);
-}
-
-function url(env: Env, name: string): string | null {
-  const raw = env[name]?.trim();
-  if (!raw) return null;
-  try {
-    const u = new URL(raw);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
-  } catch {
-    throw new ConfigError(name, 'must be an http(s) URL');
-  }
-  return raw.replace(/\/+$/, '');
+/**
+ * One variable, parsed as ENV_SCHEMA declares it: unset or blank → its
+ * default; otherwise trimmed and parsed, a bad value → ConfigError naming it.
+ */
+export function readEnvVar<N extends EnvName>(env: Env, name: N): EnvValue<N> {
+  const spec = envVar(name);
+  const trimmed = env[name]?.trim();
+  if (trimmed === undefined || trimmed === '') return spec.default as EnvValue<N>;
+  const parsed = spec.type.parse(trimmed);
+  if ('error' in parsed) throw new ConfigError(name, parsed.error);
+  return parsed.value as EnvValue<N>;
 }
 
 /** Parses `tenant:key` pairs separated by commas (or newlines, for a mounted file). */
@@ -146,71 +92,43 @@ export function parseApiKeys(text: string, variable: string): Map<string, string
 export type ConfigRole = 'orchestrator' | 'job';
 
 export function loadConfig(env: Env = process.env, role: ConfigRole = 'orchestrator'): Config {
-  for (const name of ['RUN_STORE', 'JOB_LAUNCHER', 'LLM_PROVIDER', 'VECTOR_STORE'] as const) {
-    const v = env[name];
-    if (v !== undefined && v !== v.trim()) throw new ConfigError(name, 'must not have surrounding spaces');
+  // Enumerations are matched exactly: a stray space is more likely a templating slip than intent.
+  for (const name of ENV_NAMES) {
+    const value = env[name];
+    if (envVar(name).type.exact && value !== undefined && value !== value.trim()) throw new ConfigError(name, 'must not have surrounding spaces');
   }
-  const storeKind = oneOf(env, 'RUN_STORE', ['local', 'gcs'], 'local');
-  const prefix = (env.RUNS_PREFIX ?? '').trim().replace(/^\/+|\/+$/g, '');
-  if (prefix !== '' && !/^[A-Za-z0-9._\-/]+$/.test(prefix)) throw new ConfigError('RUNS_PREFIX', 'may hold only letters, digits, ".", "_", "-" and "/"');
-  if (prefix.split('/').some((p) => p === '..' || p === '.')) throw new ConfigError('RUNS_PREFIX', 'must not contain "." or ".." segments');
+  const storeKind = readEnvVar(env, 'RUN_STORE');
+  const prefix = readEnvVar(env, 'RUNS_PREFIX');
   let store: Config['store'];
   if (storeKind === 'gcs') {
-    const bucket = env.GCS_BUCKET?.trim();
-    if (!bucket) throw new ConfigError('GCS_BUCKET', 'is required when RUN_STORE=gcs');
-    if (!/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/.test(bucket)) throw new ConfigError('GCS_BUCKET', 'is not a valid bucket name');
-    store = { kind: 'gcs', bucket, prefix, apiEndpoint: url(env, 'GCS_API_ENDPOINT') };
+    const bucket = readEnvVar(env, 'GCS_BUCKET');
+    if (bucket === null) throw new ConfigError('GCS_BUCKET', 'is required when RUN_STORE=gcs');
+    store = { kind: 'gcs', bucket, prefix, apiEndpoint: readEnvVar(env, 'GCS_API_ENDPOINT') };
   } else {
-    store = { kind: 'local', dir: path.resolve(env.RUNS_DIR?.trim() || 'storage') };
+    store = { kind: 'local', dir: path.resolve(readEnvVar(env, 'RUNS_DIR') ?? 'storage') };
   }
 
-  const launcherKind = oneOf(env, 'JOB_LAUNCHER', ['local', 'cloudrun'], 'local');
   let launcher: Config['launcher'];
-  if (launcherKind === 'cloudrun') {
-    const job = env.CLOUD_RUN_JOB?.trim();
-    if (!job) throw new ConfigError('CLOUD_RUN_JOB', 'is required when JOB_LAUNCHER=cloudrun');
-    if (!/^projects\/[^/]+\/locations\/[^/]+\/jobs\/[^/]+$/.test(job)) {
-      throw new ConfigError('CLOUD_RUN_JOB', 'must be a full job name: projects/P/locations/L/jobs/J');
-    }
-    launcher = { kind: 'cloudrun', job, apiEndpoint: url(env, 'CLOUD_RUN_API_ENDPOINT') };
+  if (readEnvVar(env, 'JOB_LAUNCHER') === 'cloudrun') {
+    const job = readEnvVar(env, 'CLOUD_RUN_JOB');
+    if (job === null) throw new ConfigError('CLOUD_RUN_JOB', 'is required when JOB_LAUNCHER=cloudrun');
+    launcher = { kind: 'cloudrun', job, apiEndpoint: readEnvVar(env, 'CLOUD_RUN_API_ENDPOINT') };
   } else {
-    launcher = {
-      kind: 'local',
-      maxRetries: integer(env, 'JOB_MAX_RETRIES', 3, 0, 10),
-      mode: oneOf(env, 'LOCAL_JOB_MODE', ['process', 'worker'], 'process'),
-    };
+    launcher = { kind: 'local', maxRetries: readEnvVar(env, 'JOB_MAX_RETRIES'), mode: readEnvVar(env, 'LOCAL_JOB_MODE') };
   }
 
-  let apiKeys = new Map<string, string>();
-  if (role === 'job') {
-    // The job has no use for API keys; it does not even look.
-  } else if (env.API_KEYS?.trim() && env.API_KEYS_FILE?.trim()) throw new ConfigError('API_KEYS_FILE', 'set API_KEYS or API_KEYS_FILE, not both');
-  else if (env.API_KEYS?.trim()) apiKeys = parseApiKeys(env.API_KEYS, 'API_KEYS');
-  else if (env.API_KEYS_FILE?.trim()) {
-    let text: string;
-    try {
-      text = readFileSync(env.API_KEYS_FILE.trim(), 'utf8');
-    } catch {
-      throw new ConfigError('API_KEYS_FILE', 'cannot be read');
-    }
-    apiKeys = parseApiKeys(text, 'API_KEYS_FILE');
-  }
+  const apiKeys = role === 'job' ? new Map<string, string>() : readApiKeys(env);
   if (role === 'orchestrator' && apiKeys.size === 0 && storeKind === 'gcs') throw new ConfigError('API_KEYS', 'is required when RUN_STORE=gcs (or set API_KEYS_FILE)');
 
-  const geminiApiKey = env.GEMINI_API_KEY?.trim() || null;
-  const provider = oneOf(env, 'LLM_PROVIDER', ['gemini', 'offline'], geminiApiKey ? 'gemini' : storeKind === 'gcs' ? 'gemini' : 'offline');
-  const model = env.GEMINI_MODEL?.trim() || DEFAULT_GEMINI_MODEL;
-  if (!/^[A-Za-z0-9._-]{1,100}$/.test(model)) throw new ConfigError('GEMINI_MODEL', 'is not a model id');
-  oneOf(env, 'VECTOR_STORE', ['off'], 'off');
-
-  const pubsubTopic = env.PUBSUB_TOPIC?.trim() || null;
-  if (pubsubTopic !== null && !/^(projects\/[^/]+\/topics\/)?[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/.test(pubsubTopic)) {
-    throw new ConfigError('PUBSUB_TOPIC', 'is not a topic name');
-  }
-  const projectId = env.GOOGLE_CLOUD_PROJECT?.trim() || null;
+  const geminiApiKey = readEnvVar(env, 'GEMINI_API_KEY');
+  const provider = readEnvVar(env, 'LLM_PROVIDER') ?? (geminiApiKey ? 'gemini' : storeKind === 'gcs' ? 'gemini' : 'offline');
+  const model = readEnvVar(env, 'GEMINI_MODEL');
+  readEnvVar(env, 'VECTOR_STORE');
+  const pubsubTopic = readEnvVar(env, 'PUBSUB_TOPIC');
+  const projectId = readEnvVar(env, 'GOOGLE_CLOUD_PROJECT');
 
   return {
-    port: integer(env, 'PORT', 8080, 0, 65535),
+    port: readEnvVar(env, 'PORT'),
     store,
     projectId,
     launcher,
@@ -219,21 +137,37 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'orchestra
     llm: {
       provider,
       model,
-      baseUrl: url(env, 'GEMINI_BASE_URL'),
-      timeoutMs: integer(env, 'GEMINI_TIMEOUT_MS', 120_000, 100, 3_600_000),
-      allowRequestKey: bool(env, 'ALLOW_REQUEST_GEMINI_KEY', false),
-      offlineLatencyMs: integer(env, 'OFFLINE_MODEL_LATENCY_MS', 0, 0, 600_000),
+      baseUrl: readEnvVar(env, 'GEMINI_BASE_URL'),
+      timeoutMs: readEnvVar(env, 'GEMINI_TIMEOUT_MS'),
+      allowRequestKey: readEnvVar(env, 'ALLOW_REQUEST_GEMINI_KEY'),
+      offlineLatencyMs: readEnvVar(env, 'OFFLINE_MODEL_LATENCY_MS'),
     },
     geminiApiKey,
-    nodeConcurrency: integer(env, 'NODE_CONCURRENCY', 4, 1, 64),
-    nodeMaxAttempts: integer(env, 'NODE_MAX_ATTEMPTS', 3, 1, 20),
-    nodeRetryBaseMs: integer(env, 'NODE_RETRY_BASE_MS', 1000, 0, 600_000),
-    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
-    appVersion: env.SCENARIOOPS_VERSION?.trim() || '0.1.0',
-    pipelineVersion: env.SCENARIOOPS_PIPELINE_VERSION?.trim() || 'v1',
-    publicBaseUrl: url(env, 'PUBLIC_BASE_URL'),
-    logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'], 'info'),
+    nodeConcurrency: readEnvVar(env, 'NODE_CONCURRENCY'),
+    nodeMaxAttempts: readEnvVar(env, 'NODE_MAX_ATTEMPTS'),
+    nodeRetryBaseMs: readEnvVar(env, 'NODE_RETRY_BASE_MS'),
+    rateLimitPerMinute: readEnvVar(env, 'RATE_LIMIT_PER_MINUTE'),
+    appVersion: readEnvVar(env, 'SCENARIOOPS_VERSION'),
+    pipelineVersion: readEnvVar(env, 'SCENARIOOPS_PIPELINE_VERSION'),
+    publicBaseUrl: readEnvVar(env, 'PUBLIC_BASE_URL'),
+    logLevel: readEnvVar(env, 'LOG_LEVEL'),
   };
+}
+
+/** The orchestrator's keys: API_KEYS, or the file API_KEYS_FILE names (a Secret Manager volume), never both. */
+function readApiKeys(env: Env): Map<string, string> {
+  const inline = readEnvVar(env, 'API_KEYS');
+  const file = readEnvVar(env, 'API_KEYS_FILE');
+  if (inline !== null && file !== null) throw new ConfigError('API_KEYS_FILE', 'set API_KEYS or API_KEYS_FILE, not both');
+  if (inline !== null) return parseApiKeys(inline, 'API_KEYS');
+  if (file === null) return new Map();
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new ConfigError('API_KEYS_FILE', 'cannot be read');
+  }
+  return parseApiKeys(text, 'API_KEYS_FILE');
 }
 
 /** The configuration as it may be logged or shown: backends and sources, no secret. */
