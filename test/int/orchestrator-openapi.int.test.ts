@@ -8,7 +8,7 @@
 import { expect } from 'chai';
 import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
-import { NODES } from '../../job-runner/nodes/index.ts';
+import { NODES, OFFLINE_RESPONDERS } from '../../job-runner/nodes/index.ts';
 import { runExecution } from '../../job-runner/runner.ts';
 import { getNoopPublisher } from '../../shared/events-bus/event-publisher.ts';
 import { getOfflineModel } from '../../shared/llm/offline-model.ts';
@@ -80,7 +80,7 @@ describe('orchestrator: /openapi.json describes the real answers', function () {
     const runId = created.body.runId;
 
     const result = await runExecution(
-      { store, model: getOfflineModel(), nodes: NODES, publisher: getNoopPublisher(), logger: silentLogger, newId: uuidv7 },
+      { store, model: getOfflineModel({ responders: OFFLINE_RESPONDERS }), nodes: NODES, publisher: getNoopPublisher(), logger: silentLogger, newId: uuidv7 },
       { runId, executionId: launcher.requests[0]?.executionId ?? '' },
       { concurrency: 4, retryBaseMs: 5, retryMaxMs: 50, pollMs: 20, leaseTtlMs: 10_000, projectionIntervalMs: 10 },
       new AbortController().signal,
