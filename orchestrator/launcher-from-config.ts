@@ -50,33 +50,30 @@ export function launchersFromConfig(config: Config, env: Env, logger: Logger): L
     onClose: 'detach' as const,
     logger,
   };
-  const launcher = config.launcher.mode === 'worker'
-    ? getLocalWorkerLauncher({ ...base, entrypoint: jobWorkerEntrypoint() })
-    : getLocalLauncher(base);
-  // One process-mode launcher per keyed launch, even in worker mode, so the key lives only in that child's env; dropped when it ends.
-  const keyed = new Set<LocalLauncher>();
-  const launchWithEnv: LaunchWithEnv = async (req, extra) => {
-    const one: LocalLauncher = getLocalLauncher({
-      ...base,
-      env: { ...base.env, ...extra },
-      onExit: () => {
-        keyed.delete(one);
-        void one.close();
-      },
-    });
-    keyed.add(one);
-    try {
-      return await one.launch(req);
-    } catch (err) {
-      keyed.delete(one);
-      throw err;
-    }
+  // Keyed launches (a request's Gemini key) always get a job process of their own, even in worker
+  // mode, so the key lives only in that child's env.
+  const processes = getLocalLauncher(base);
+  const launchWithEnv: LaunchWithEnv = (req, extra) => processes.launch(req, extra);
+  if (config.launcher.mode !== 'worker') {
+    return { launcher: processes, launchWithEnv, close: () => processes.close() };
+  }
+  const worker = getLocalWorkerLauncher({ ...base, entrypoint: jobWorkerEntrypoint() });
+  const launcher: LocalLauncher = {
+    ...worker,
+    // An execution is in the worker or, when it was keyed, in a process of its own: whichever knows it answers.
+    observe: async (executionId, platformExecution) => {
+      const [inWorker, inProcess] = await Promise.all([
+        worker.observe(executionId, platformExecution),
+        processes.observe(executionId, platformExecution),
+      ]);
+      return inWorker.state === 'unknown' && inProcess.state !== 'unknown' ? inProcess : inWorker;
+    },
   };
   return {
     launcher,
     launchWithEnv,
     close: async () => {
-      await Promise.all([launcher.close(), ...[...keyed].map((l) => l.close())]);
+      await Promise.all([worker.close(), processes.close()]);
     },
   };
 }

@@ -75,7 +75,7 @@ export async function benchList(): Promise<{ markdown: string; ok: boolean }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'sf-bench-list-'));
   const store = getLocalRunStore(dir);
   const config = loadConfig({ RUN_STORE: 'local', RUNS_DIR: dir, API_KEYS: `${TENANT}:${KEY}`, RATE_LIMIT_PER_MINUTE: '1000000', LOG_LEVEL: 'silent' });
-  const app = createApp({ config, store, launcher: { backend: 'local', launch: () => Promise.reject(new Error('no launches here')), close: async () => {} }, logger: silentLogger });
+  const app = createApp({ config, store, launcher: { backend: 'local', launch: () => Promise.reject(new Error('no launches here')), observe: async () => ({ state: 'unknown' }), close: async () => {} }, logger: silentLogger });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
