@@ -15,7 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { access } from 'node:fs/promises';
 import { isFromWorker, type ToWorker } from '../../shared/job-worker-protocol.ts';
 import { executionRegistry, type EndedObservation } from './execution-registry.ts';
-import { LaunchError, type LaunchRequest, type LaunchResult } from './job-launcher.ts';
+import { LaunchError, silentLogger, type LaunchRequest, type LaunchResult } from './job-launcher.ts';
 import {
   attemptsPhrase, localLaunchDefaults, shortSuffix,
   type LocalExecutionEnd, type LocalLauncher, type LocalLauncherOptions, type LocalRunningTask,
@@ -112,78 +112,49 @@ function workerDeath(pid: number, code: number | null, signal: NodeJS.Signals | 
   return `was lost when the job worker (pid ${pid}) ${signal !== null ? `was killed by ${signal}` : `exited with code ${code}`}`;
 }
 
-export function getLocalWorkerLauncher(options: LocalWorkerLauncherOptions): LocalLauncher {
-  const { maxRetries, logger, jobName, killGraceMs, execPath } = localLaunchDefaults(options);
-  const env = { ...options.env, CLOUD_RUN_JOB: jobName };
-  const executions = executionRegistry<Execution>();
-  let worker: Worker | null = null;
-  let closed = false;
-
-  /** The handle of the attempt running now, as the worker echoes it back. */
-  const attemptIdOf = (e: Execution): string => `${e.short}-${e.attempt}`;
-  const inFlight = (): Execution[] => executions.all().filter((e) => e.attempt !== null);
-
-  const attemptEnded = (e: Execution, code: number | null, signal: NodeJS.Signals | null, how: string): void => {
-    const attempt = e.attempt;
-    if (attempt === null) return;
-    e.attempt = null;
-    e.worker = null;
-    e.lastEnd = how;
-    const fields = { runId: e.req.runId, executionId: e.req.executionId, execution: e.name, attempt, code, signal };
-    if (code === 0) return e.finish('succeeded', code, signal);
-    const willRetry = !e.stopping && !closed && attempt < maxRetries;
-    logger.warn({ ...fields, willRetry, how }, willRetry ? 'job attempt failed; starting it again' : 'job attempt failed');
-    if (e.stopping || closed) return e.finish('stopped', code, signal);
-    if (!willRetry) return e.finish('failed', code, signal);
-    setImmediate(() => dispatch(e, attempt + 1));
-  };
-
-  const events: WorkerEvents = {
+/** The worker mode's state and supervision: which worker is current, and each execution's attempts on it. */
+class WorkerSupervisor {
+  readonly executions = executionRegistry<Execution>();
+  closed = false;
+  #worker: Worker | null = null;
+  readonly #options: LocalWorkerLauncherOptions;
+  readonly #defaults: ReturnType<typeof localLaunchDefaults>;
+  readonly #env: Record<string, string>;
+  readonly #events: WorkerEvents = {
     attemptExited: (w, attemptId, exitCode, runnerOutcome) => {
-      const e = inFlight().find((x) => x.worker === w && attemptIdOf(x) === attemptId);
-      if (e) attemptEnded(e, exitCode, null, `exited with code ${exitCode} in the job worker (pid ${w.pid}, runner outcome "${runnerOutcome}")`);
+      const e = this.inFlight().find((x) => x.worker === w && attemptIdOf(x) === attemptId);
+      if (e) this.#attemptEnded(e, exitCode, null, `exited with code ${exitCode} in the job worker (pid ${w.pid}, runner outcome "${runnerOutcome}")`);
     },
     exited: (w, code, signal) => {
-      if (worker === w) worker = null;
-      const lost = inFlight().filter((e) => e.worker === w);
-      if (lost.length > 0 || !closed) logger.warn({ pid: w.pid, code, signal, executions: lost.length }, 'job worker exited');
+      if (this.#worker === w) this.#worker = null;
+      const lost = this.inFlight().filter((e) => e.worker === w);
+      if (lost.length > 0 || !this.closed) this.#defaults.logger.warn({ pid: w.pid, code, signal, executions: lost.length }, 'job worker exited');
       // An attempt the worker never reported ended with it: failed, whatever the exit code says.
-      for (const e of lost) attemptEnded(e, code === 0 ? 1 : code, signal, workerDeath(w.pid, code, signal));
+      for (const e of lost) this.#attemptEnded(e, code === 0 ? 1 : code, signal, workerDeath(w.pid, code, signal));
     },
   };
 
-  const currentWorker = (): Worker => {
-    if (!worker?.alive) {
-      worker = spawnWorker(options, execPath, env, events);
-      logger.info({ pid: worker.pid }, 'job worker started');
-    }
-    return worker;
-  };
+  constructor(options: LocalWorkerLauncherOptions) {
+    this.#options = options;
+    this.#defaults = localLaunchDefaults(options);
+    this.#env = { ...options.env, CLOUD_RUN_JOB: this.#defaults.jobName };
+  }
 
-  const dispatch = (e: Execution, attempt: number): void => {
-    if (closed) return e.finish('stopped', null, null);
-    e.started = attempt + 1;
-    let w: Worker;
-    try {
-      w = currentWorker();
-    } catch {
-      // No worker could be started: this attempt failed; the retry budget decides what follows.
-      e.attempt = attempt;
-      return attemptEnded(e, null, null, 'could not be handed to a job worker (none would start)');
+  inFlight(): Execution[] {
+    return this.executions.all().filter((e) => e.attempt !== null);
+  }
+
+  /** The live worker, started if there is none; throws a LaunchError when none can be spawned. */
+  currentWorker(): Worker {
+    if (!this.#worker?.alive) {
+      this.#worker = spawnWorker(this.#options, this.#defaults.execPath, this.#env, this.#events);
+      this.#defaults.logger.info({ pid: this.#worker.pid }, 'job worker started');
     }
-    e.attempt = attempt;
-    e.worker = w;
-    const message: ToWorker = {
-      type: 'start', attemptId: attemptIdOf(e), runId: e.req.runId, executionId: e.req.executionId,
-      cloudRunExecution: e.short, taskAttempt: attempt,
-    };
-    logger.info({ runId: e.req.runId, executionId: e.req.executionId, execution: e.name, attempt, pid: w.pid }, 'job attempt started');
-    // Before `ready`, the start waits; if the worker dies first, its exit handler fails this attempt.
-    w.ready.then(() => { if (w.alive && e.worker === w && attemptIdOf(e) === message.attemptId) w.child.send(message); }, () => undefined);
-  };
+    return this.#worker;
+  }
 
   /** A new execution, registered, whose `finish` settles `end` once and records what became of it. */
-  const newExecution = (req: LaunchRequest, w: Worker): Execution => {
+  newExecution(req: LaunchRequest, w: Worker): Execution {
     const short = `local-${shortSuffix()}`;
     const name = `local/executions/${short}`;
     let resolveEnd!: (info: LocalExecutionEnd) => void;
@@ -193,45 +164,45 @@ export function getLocalWorkerLauncher(options: LocalWorkerLauncherOptions): Loc
     };
     e.finish = (outcome, code, signal, detached = false) => {
       e.finish = () => undefined;
-      const info: LocalExecutionEnd = { runId: req.runId, executionId: req.executionId, name, outcome, code, signal, attempts: e.started };
-      const observed = detached ? 'detached' : describeWorkerEnd(e, outcome, maxRetries);
-      logger.info({ runId: req.runId, executionId: req.executionId, execution: name, outcome, code, signal, attempts: e.started,
-        ...(observed === 'detached' ? {} : { reason: observed.reason }) }, 'job execution ended');
-      try {
-        options.onExit?.(info);
-      } catch (err) {
-        logger.error({ execution: name, err: String(err) }, 'onExit hook threw');
-      }
-      executions.ended(name, observed);
-      resolveEnd(info);
+      resolveEnd(this.#recordEnd(e, { runId: req.runId, executionId: req.executionId, name, outcome, code, signal, attempts: e.started }, detached));
     };
-    executions.add(name, e);
+    this.executions.add(name, e);
     return e;
-  };
+  }
 
-  const launch = async (req: LaunchRequest): Promise<LaunchResult> => {
-    if (closed) throw new LaunchError('local launcher is closed', { retryable: false, code: 'closed' });
+  dispatch(e: Execution, attempt: number): void {
+    if (this.closed) return e.finish('stopped', null, null);
+    e.started = attempt + 1;
+    let w: Worker;
     try {
-      await access(options.entrypoint);
+      w = this.currentWorker();
     } catch {
-      throw new LaunchError(`job worker entrypoint not found: ${options.entrypoint}`, { retryable: false, code: 'ENOENT' });
+      // No worker could be started: this attempt failed; the retry budget decides what follows.
+      e.attempt = attempt;
+      return this.#attemptEnded(e, null, null, 'could not be handed to a job worker (none would start)');
     }
-    const e = newExecution(req, currentWorker());
-    dispatch(e, 0);
-    return { backend: 'local', name: e.name, platformExecution: e.handle };
-  };
+    e.attempt = attempt;
+    e.worker = w;
+    const message: ToWorker = {
+      type: 'start', attemptId: attemptIdOf(e), runId: e.req.runId, executionId: e.req.executionId,
+      cloudRunExecution: e.short, taskAttempt: attempt,
+    };
+    this.#defaults.logger.info({ runId: e.req.runId, executionId: e.req.executionId, execution: e.name, attempt, pid: w.pid }, 'job attempt started');
+    // Before `ready`, the start waits; if the worker dies first, its exit handler fails this attempt.
+    w.ready.then(() => { if (w.alive && e.worker === w && attemptIdOf(e) === message.attemptId) w.child.send(message); }, () => undefined);
+  }
 
   /** close(): detach lets the worker finish what it holds; terminate SIGTERMs it, SIGKILL after the grace. */
-  const close = async (): Promise<void> => {
-    if (closed) return;
-    closed = true;
-    const w = worker;
-    const open = inFlight();
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const w = this.#worker;
+    const open = this.inFlight();
     if (!w?.alive) {
       for (const e of open) e.finish('stopped', null, null);
       return;
     }
-    if ((options.onClose ?? 'terminate') === 'detach') {
+    if ((this.#options.onClose ?? 'terminate') === 'detach') {
       // The worker finishes what it runs and exits when it sees the channel close.
       for (const e of open) e.finish('stopped', null, null, true);
       w.child.disconnect();
@@ -241,31 +212,80 @@ export function getLocalWorkerLauncher(options: LocalWorkerLauncherOptions): Loc
     for (const e of open) e.stopping = true;
     const gone = new Promise<void>((resolve) => { if (!w.alive) resolve(); else w.child.once('exit', () => resolve()); });
     signalGroup(w.pid, 'SIGTERM');
-    const kill = setTimeout(() => signalGroup(w.pid, 'SIGKILL'), killGraceMs);
+    const kill = setTimeout(() => signalGroup(w.pid, 'SIGKILL'), this.#defaults.killGraceMs);
     await gone;
     clearTimeout(kill);
     await Promise.all(open.map((e) => e.end));
+  }
+
+  #attemptEnded(e: Execution, code: number | null, signal: NodeJS.Signals | null, how: string): void {
+    const attempt = e.attempt;
+    if (attempt === null) return;
+    e.attempt = null;
+    e.worker = null;
+    e.lastEnd = how;
+    const fields = { runId: e.req.runId, executionId: e.req.executionId, execution: e.name, attempt, code, signal };
+    if (code === 0) return e.finish('succeeded', code, signal);
+    const willRetry = !e.stopping && !this.closed && attempt < this.#defaults.maxRetries;
+    this.#defaults.logger.warn({ ...fields, willRetry, how }, willRetry ? 'job attempt failed; starting it again' : 'job attempt failed');
+    if (e.stopping || this.closed) return e.finish('stopped', code, signal);
+    if (!willRetry) return e.finish('failed', code, signal);
+    setImmediate(() => this.dispatch(e, attempt + 1));
+  }
+
+  /** Once an execution is over: log it, tell onExit, and keep what became of it for observe(). */
+  #recordEnd(e: Execution, info: LocalExecutionEnd, detached: boolean): LocalExecutionEnd {
+    const { logger, maxRetries } = this.#defaults;
+    const observed = detached ? 'detached' : describeWorkerEnd(e, info.outcome, maxRetries);
+    logger.info({ runId: info.runId, executionId: info.executionId, execution: info.name, outcome: info.outcome, code: info.code, signal: info.signal,
+      attempts: info.attempts, ...(observed === 'detached' ? {} : { reason: observed.reason }) }, 'job execution ended');
+    try {
+      this.#options.onExit?.(info);
+    } catch (err) {
+      logger.error({ execution: info.name, err: String(err) }, 'onExit hook threw');
+    }
+    this.executions.ended(info.name, observed);
+    return info;
+  }
+}
+
+/** The handle of the attempt running now, as the worker echoes it back. */
+const attemptIdOf = (e: Execution): string => `${e.short}-${e.attempt}`;
+
+export function getLocalWorkerLauncher(options: LocalWorkerLauncherOptions): LocalLauncher {
+  const supervisor = new WorkerSupervisor(options);
+
+  const launch = async (req: LaunchRequest): Promise<LaunchResult> => {
+    if (supervisor.closed) throw new LaunchError('local launcher is closed', { retryable: false, code: 'closed' });
+    try {
+      await access(options.entrypoint);
+    } catch {
+      throw new LaunchError(`job worker entrypoint not found: ${options.entrypoint}`, { retryable: false, code: 'ENOENT' });
+    }
+    const e = supervisor.newExecution(req, supervisor.currentWorker());
+    supervisor.dispatch(e, 0);
+    return { backend: 'local', name: e.name, platformExecution: e.handle };
   };
 
   if (options.warm ?? true) {
     try {
-      currentWorker();
+      supervisor.currentWorker();
     } catch (err) {
-      logger.warn({ err: String(err) }, 'job worker could not be started ahead of the first run');
+      (options.logger ?? silentLogger).warn({ err: String(err) }, 'job worker could not be started ahead of the first run');
     }
   }
 
   return {
     backend: 'local',
     launch,
-    observe: (executionId, platformExecution) => executions.observe(executionId, platformExecution),
-    running: (): LocalRunningTask[] => inFlight()
+    observe: (executionId, platformExecution) => supervisor.executions.observe(executionId, platformExecution),
+    running: (): LocalRunningTask[] => supervisor.inFlight()
       .filter((e) => e.worker?.alive)
       .map((e) => ({ runId: e.req.runId, executionId: e.req.executionId, name: e.name, pid: e.worker?.pid ?? 0, attempt: e.attempt ?? 0 })),
     waitFor: (idOrName) => {
-      const e = executions.find(idOrName);
+      const e = supervisor.executions.find(idOrName);
       return e ? e.end : Promise.reject(new RangeError(`unknown local execution: ${idOrName}`));
     },
-    close,
+    close: () => supervisor.close(),
   };
 }

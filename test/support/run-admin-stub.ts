@@ -189,6 +189,81 @@ function conditionsOf(e: StubExecution, retriedCount: number, intEnums: boolean)
   ];
 }
 
+/** The Execution resource as the Run Admin API v2 answers it (proto3 JSON; int64 as strings). */
+function executionResource(e: StubExecution, project: string, job: string, intEnums: boolean): Record<string, unknown> {
+  const retriedCount = e.retriedCount ?? Math.max(0, e.attempts.length - 1);
+  const ended = e.status !== 'running';
+  return {
+    '@type': 'type.googleapis.com/google.cloud.run.v2.Execution',
+    name: e.name,
+    uid: e.uid,
+    generation: '1',
+    createTime: e.createTime,
+    startTime: e.attempts[0]?.startedAt.toISOString() ?? e.startTime,
+    ...(e.completionTime ? { completionTime: e.completionTime } : {}),
+    updateTime: e.completionTime ?? e.startTime,
+    launchStage: intEnums ? 4 : 'GA',
+    job,
+    parallelism: 1,
+    taskCount: 1,
+    reconciling: !ended,
+    conditions: conditionsOf(e, retriedCount, intEnums),
+    observedGeneration: '1',
+    runningCount: ended ? 0 : 1,
+    succeededCount: e.status === 'succeeded' ? 1 : 0,
+    failedCount: e.status === 'failed' ? 1 : 0,
+    cancelledCount: e.status === 'cancelled' ? 1 : 0,
+    retriedCount,
+    logUri: `https://console.cloud.google.com/logs/viewer?project=${project}&advancedFilter=resource.type%3D%22cloud_run_job%22%0Alabels.%22run.googleapis.com/execution_name%22%3D%22${e.shortName}%22`,
+    etag: `"${e.uid}/${e.status}"`,
+  };
+}
+
+/** A new running execution of `jobName` for a RunJobRequest body. */
+function newExecution(jobName: string, body: unknown): { e: StubExecution; args: string[] | null } {
+  const { env, args, timeoutSeconds } = parseOverrides(body);
+  const parent = jobName.split('/jobs/')[0] ?? '';
+  const shortName = `${jobName.split('/').at(-1)}-${shortSuffix()}`;
+  const now = new Date().toISOString();
+  const e: StubExecution = {
+    name: `${jobName}/executions/${shortName}`, shortName, operation: `${parent}/operations/${randomUUID()}`, uid: randomUUID(),
+    createTime: now, envOverrides: env, timeoutSeconds, status: 'running', startTime: now, completionTime: null,
+    retriedCount: null, message: null, attempts: [],
+  };
+  return { e, args };
+}
+
+/** Runs an execution's task locally, retried like Cloud Run retries it. */
+function spawnTask(e: StubExecution, job: string, spawnOpts: NonNullable<RunAdminStubOptions['spawn']>, args: string[] | null): SupervisedTask {
+  return superviseTask({
+    command: process.execPath,
+    args: [spawnOpts.entrypoint, ...(args ?? [])],
+    envFor: (attempt) => ({
+      ...spawnOpts.env,
+      ...e.envOverrides,
+      CLOUD_RUN_JOB: job,
+      CLOUD_RUN_EXECUTION: e.shortName,
+      CLOUD_RUN_TASK_INDEX: '0',
+      CLOUD_RUN_TASK_ATTEMPT: String(attempt),
+      CLOUD_RUN_TASK_COUNT: '1',
+    }),
+    maxRetries: spawnOpts.maxRetries,
+    stdio: spawnOpts.stdio ?? 'stderr',
+    ...(e.timeoutSeconds !== null ? { attemptTimeoutMs: e.timeoutSeconds * 1000 } : {}),
+    killGraceMs: spawnOpts.killGraceMs ?? 10_000,
+  }, {
+    onAttemptStart: (r) => { e.attempts.push(r); },
+  });
+}
+
+/** Answers an injected fault, if one is queued; true when it did. */
+function answerFault(req: IncomingMessage, res: ServerResponse, fault: RunJobFault | undefined): boolean {
+  if (fault === undefined) return false;
+  if (fault === 'reset') req.socket.destroy();
+  else sendError(res, fault, fault === 429 ? 'Quota exceeded for quota metric \'Job run requests\'.' : 'The service is currently unavailable.');
+  return true;
+}
+
 export async function startRunAdminStub(options: RunAdminStubOptions): Promise<RunAdminStub> {
   const { project, location, job } = options;
   const parent = `projects/${project}/locations/${location}`;
@@ -200,44 +275,21 @@ export async function startRunAdminStub(options: RunAdminStubOptions): Promise<R
   const tasks = new Map<string, SupervisedTask>();
   const finished = new Map<string, Promise<StubExecution>>();
 
-  /** The Execution resource as the Run Admin API v2 answers it (proto3 JSON; int64 as strings). */
-  const executionResource = (e: StubExecution, intEnums: boolean): Record<string, unknown> => {
-    const retriedCount = e.retriedCount ?? Math.max(0, e.attempts.length - 1);
-    const ended = e.status !== 'running';
-    return {
-      '@type': 'type.googleapis.com/google.cloud.run.v2.Execution',
-      name: e.name,
-      uid: e.uid,
-      generation: '1',
-      createTime: e.createTime,
-      startTime: e.attempts[0]?.startedAt.toISOString() ?? e.startTime,
-      ...(e.completionTime ? { completionTime: e.completionTime } : {}),
-      updateTime: e.completionTime ?? e.startTime,
-      launchStage: intEnums ? 4 : 'GA',
-      job,
-      parallelism: 1,
-      taskCount: 1,
-      reconciling: !ended,
-      conditions: conditionsOf(e, retriedCount, intEnums),
-      observedGeneration: '1',
-      runningCount: ended ? 0 : 1,
-      succeededCount: e.status === 'succeeded' ? 1 : 0,
-      failedCount: e.status === 'failed' ? 1 : 0,
-      cancelledCount: e.status === 'cancelled' ? 1 : 0,
-      retriedCount,
-      logUri: `https://console.cloud.google.com/logs/viewer?project=${project}&advancedFilter=resource.type%3D%22cloud_run_job%22%0Alabels.%22run.googleapis.com/execution_name%22%3D%22${e.shortName}%22`,
-      etag: `"${e.uid}/${e.status}"`,
-    };
-  };
-
+  const resource = (e: StubExecution, intEnums: boolean) => executionResource(e, project, job, intEnums);
   const operationResource = (e: StubExecution, intEnums: boolean): Record<string, unknown> => {
     const done = e.status !== 'running';
-    return {
-      name: e.operation,
-      metadata: executionResource(e, intEnums),
-      done,
-      ...(done ? { response: executionResource(e, intEnums) } : {}),
-    };
+    return { name: e.operation, metadata: resource(e, intEnums), done, ...(done ? { response: resource(e, intEnums) } : {}) };
+  };
+
+  const startTask = (e: StubExecution, args: string[] | null): void => {
+    if (!options.spawn) return;
+    const task = spawnTask(e, job, options.spawn, args);
+    tasks.set(e.name, task);
+    finished.set(e.name, task.done.then((end: TaskEnd) => {
+      settle(e, end.outcome === 'succeeded' ? 'succeeded' : end.outcome === 'failed' ? 'failed' : 'cancelled');
+      tasks.delete(e.name);
+      return e;
+    }));
   };
 
   const findExecution = (name: string): StubExecution | undefined =>
@@ -249,36 +301,6 @@ export async function startRunAdminStub(options: RunAdminStubOptions): Promise<R
     e.completionTime = new Date().toISOString();
     if (detail.retriedCount !== undefined) e.retriedCount = detail.retriedCount;
     if (detail.message !== undefined) e.message = detail.message;
-  };
-
-  const startTask = (e: StubExecution, args: string[] | null): void => {
-    const spawnOpts = options.spawn;
-    if (!spawnOpts) return;
-    const task = superviseTask({
-      command: process.execPath,
-      args: [spawnOpts.entrypoint, ...(args ?? [])],
-      envFor: (attempt) => ({
-        ...spawnOpts.env,
-        ...e.envOverrides,
-        CLOUD_RUN_JOB: job,
-        CLOUD_RUN_EXECUTION: e.shortName,
-        CLOUD_RUN_TASK_INDEX: '0',
-        CLOUD_RUN_TASK_ATTEMPT: String(attempt),
-        CLOUD_RUN_TASK_COUNT: '1',
-      }),
-      maxRetries: spawnOpts.maxRetries,
-      stdio: spawnOpts.stdio ?? 'stderr',
-      ...(e.timeoutSeconds !== null ? { attemptTimeoutMs: e.timeoutSeconds * 1000 } : {}),
-      killGraceMs: spawnOpts.killGraceMs ?? 10_000,
-    }, {
-      onAttemptStart: (r) => { e.attempts.push(r); },
-    });
-    tasks.set(e.name, task);
-    finished.set(e.name, task.done.then((end: TaskEnd) => {
-      settle(e, end.outcome === 'succeeded' ? 'succeeded' : end.outcome === 'failed' ? 'failed' : 'cancelled');
-      tasks.delete(e.name);
-      return e;
-    }));
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -296,30 +318,8 @@ export async function startRunAdminStub(options: RunAdminStubOptions): Promise<R
     const run = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+\/jobs\/[^/:]+):run$/.exec(path);
     if (run?.[1] && method === 'POST') {
       if (run[1] !== jobName) return sendError(res, 404, `Resource '${run[1]}' was not found`);
-      const fault = faults.runJob.shift();
-      if (fault === 'reset') {
-        req.socket.destroy();
-        return;
-      }
-      if (fault !== undefined) return sendError(res, fault, fault === 429 ? 'Quota exceeded for quota metric \'Job run requests\'.' : 'The service is currently unavailable.');
-      const { env, args, timeoutSeconds } = parseOverrides(body);
-      const shortName = `${job}-${shortSuffix()}`;
-      const now = new Date().toISOString();
-      const e: StubExecution = {
-        name: `${jobName}/executions/${shortName}`,
-        shortName,
-        operation: `${parent}/operations/${randomUUID()}`,
-        uid: randomUUID(),
-        createTime: now,
-        envOverrides: env,
-        timeoutSeconds,
-        status: 'running',
-        startTime: now,
-        completionTime: null,
-        retriedCount: null,
-        message: null,
-        attempts: [],
-      };
+      if (answerFault(req, res, faults.runJob.shift())) return;
+      const { e, args } = newExecution(jobName, body);
       executions.push(e);
       startTask(e, args);
       return sendJson(res, 200, operationResource(e, intEnums));
@@ -338,21 +338,16 @@ export async function startRunAdminStub(options: RunAdminStubOptions): Promise<R
       const task = tasks.get(e.name);
       if (task) void task.stop(options.spawn?.killGraceMs ?? 10_000);
       else settle(e, 'cancelled');
-      return sendJson(res, 200, { name: `${parent}/operations/${randomUUID()}`, metadata: executionResource(e, intEnums), done: false });
+      return sendJson(res, 200, { name: `${parent}/operations/${randomUUID()}`, metadata: resource(e, intEnums), done: false });
     }
 
     const get = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+\/jobs\/[^/]+\/executions\/[^/:]+)$/.exec(path);
     if (get?.[1] && method === 'GET') {
-      const fault = faults.getExecution.shift();
-      if (fault === 'reset') {
-        req.socket.destroy();
-        return;
-      }
-      if (fault !== undefined) return sendError(res, fault, 'The service is currently unavailable.');
+      if (answerFault(req, res, faults.getExecution.shift())) return;
       const e = findExecution(get[1]);
       if (!e) return sendError(res, 404, `Resource '${get[1]}' was not found`);
-      const { '@type': _type, ...resource } = executionResource(e, intEnums);
-      return sendJson(res, 200, resource);
+      const { '@type': _type, ...execution } = resource(e, intEnums);
+      return sendJson(res, 200, execution);
     }
 
     return sendError(res, 404, `Method not found: ${method} ${path}`);
