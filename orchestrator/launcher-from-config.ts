@@ -3,8 +3,10 @@
  * Local: the job entrypoint as a supervised child process per execution, or
  * (LOCAL_JOB_MODE=worker) one long-lived job worker running them all; either
  * way the job is detached on shutdown, so a run keeps going when the
- * orchestrator stops (as a Cloud Run execution would). Cloud Run:
- * `JobsClient.runJob`.
+ * orchestrator stops (as a Cloud Run execution would). A keyed launch (a
+ * request's Gemini key) always runs in a job process of its own; in worker
+ * mode the launcher's `observe` asks both the worker and those processes.
+ * Cloud Run: `JobsClient.runJob`.
  */
 import path from 'node:path';
 import type { Config, Env } from '../shared/config.ts';
