@@ -3,8 +3,10 @@
  * Local: the job entrypoint as a supervised child process per execution, or
  * (LOCAL_JOB_MODE=worker) one long-lived job worker running them all; either
  * way the job is detached on shutdown, so a run keeps going when the
- * orchestrator stops (as a Cloud Run execution would). Cloud Run:
- * `JobsClient.runJob`.
+ * orchestrator stops (as a Cloud Run execution would). A keyed launch (a
+ * request's Gemini key) always runs in a job process of its own; in worker
+ * mode the launcher's `observe` asks both the worker and those processes.
+ * Cloud Run: `JobsClient.runJob`.
  */
 import path from 'node:path';
 import type { Config, Env } from '../shared/config.ts';
@@ -50,33 +52,30 @@ export function launchersFromConfig(config: Config, env: Env, logger: Logger): L
     onClose: 'detach' as const,
     logger,
   };
-  const launcher = config.launcher.mode === 'worker'
-    ? getLocalWorkerLauncher({ ...base, entrypoint: jobWorkerEntrypoint() })
-    : getLocalLauncher(base);
-  // One process-mode launcher per keyed launch, even in worker mode, so the key lives only in that child's env; dropped when it ends.
-  const keyed = new Set<LocalLauncher>();
-  const launchWithEnv: LaunchWithEnv = async (req, extra) => {
-    const one: LocalLauncher = getLocalLauncher({
-      ...base,
-      env: { ...base.env, ...extra },
-      onExit: () => {
-        keyed.delete(one);
-        void one.close();
-      },
-    });
-    keyed.add(one);
-    try {
-      return await one.launch(req);
-    } catch (err) {
-      keyed.delete(one);
-      throw err;
-    }
+  // Keyed launches (a request's Gemini key) always get a job process of their own, even in worker
+  // mode, so the key lives only in that child's env.
+  const processes = getLocalLauncher(base);
+  const launchWithEnv: LaunchWithEnv = (req, extra) => processes.launch(req, extra);
+  if (config.launcher.mode !== 'worker') {
+    return { launcher: processes, launchWithEnv, close: () => processes.close() };
+  }
+  const worker = getLocalWorkerLauncher({ ...base, entrypoint: jobWorkerEntrypoint() });
+  const launcher: LocalLauncher = {
+    ...worker,
+    // An execution is in the worker or, when it was keyed, in a process of its own: whichever knows it answers.
+    observe: async (executionId, platformExecution) => {
+      const [inWorker, inProcess] = await Promise.all([
+        worker.observe(executionId, platformExecution),
+        processes.observe(executionId, platformExecution),
+      ]);
+      return inWorker.state === 'unknown' && inProcess.state !== 'unknown' ? inProcess : inWorker;
+    },
   };
   return {
     launcher,
     launchWithEnv,
     close: async () => {
-      await Promise.all([launcher.close(), ...[...keyed].map((l) => l.close())]);
+      await Promise.all([worker.close(), processes.close()]);
     },
   };
 }

@@ -17,14 +17,18 @@
  * The launch resolves with the execution name read from the operation's
  * metadata as soon as runJob answers; it never awaits `op.promise()` (the
  * operation only completes when the execution finishes).
+ *
+ * `observe` reads the execution back (`ExecutionsClient.getExecution`) and
+ * maps its `Completed` condition and task counts to running / ended.
  */
 import { generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
-import { JobsClient } from '@google-cloud/run';
+import { ExecutionsClient, JobsClient } from '@google-cloud/run';
 import { JWT } from 'google-auth-library';
+import { notFoundObservation, observationOfExecution } from './cloudrun-execution.ts';
 import {
   LaunchError, silentLogger,
-  type JobLauncher, type LaunchRequest, type LaunchResult, type LauncherLogger,
+  type ExecutionObservation, type JobLauncher, type LaunchRequest, type LaunchResult, type LauncherLogger,
 } from './job-launcher.ts';
 
 export interface CloudRunLauncherOptions {
@@ -42,7 +46,7 @@ export interface CloudRunLauncherOptions {
   env?: Record<string, string>;
   /** Task timeout override per attempt, 1 s – 168 h. Default: the job's own setting. */
   timeoutSeconds?: number;
-  /** Deadline for the runJob call itself; default 30 000 ms. */
+  /** Deadline for each runJob / getExecution call; default 30 000 ms. */
   callTimeoutMs?: number;
   logger?: LauncherLogger;
 }
@@ -53,6 +57,7 @@ export interface CloudRunLauncher extends JobLauncher {
 }
 
 const JOB_NAME = /^projects\/[^/]+\/locations\/[^/]+\/jobs\/[^/]+$/;
+const EXECUTION_NAME = /^projects\/[^/]+\/locations\/[^/]+\/jobs\/[^/]+\/executions\/[^/]+$/;
 const MAX_TIMEOUT_SECONDS = 168 * 3600;
 
 const GRPC_CODE_NAMES: Record<number, string> = {
@@ -82,6 +87,14 @@ export function redactCredentials(text: string): string {
  */
 export function toLaunchError(err: unknown, jobName: string): LaunchError {
   if (err instanceof LaunchError) return err;
+  const { httpStatus, code, retryable, text } = clientErrorOf(err);
+  return new LaunchError(`Cloud Run runJob ${jobName} failed: ${text}`, {
+    retryable, code, ...(httpStatus !== undefined ? { httpStatus } : {}),
+  });
+}
+
+/** What a client call's error says, credentials removed: `text` is "CODE (HTTP n): server message". */
+function clientErrorOf(err: unknown): { httpStatus: number | undefined; code: string; retryable: boolean; text: string } {
   const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; httpStatusCode?: unknown; message?: unknown };
   const httpStatus = typeof e.httpStatusCode === 'number' ? e.httpStatusCode : undefined;
   const grpcName = typeof e.code === 'number' ? GRPC_CODE_NAMES[e.code] : undefined;
@@ -95,9 +108,7 @@ export function toLaunchError(err: unknown, jobName: string): LaunchError {
 
   const code = grpcName ?? errno ?? 'UNKNOWN';
   const status = httpStatus !== undefined ? ` (HTTP ${httpStatus})` : '';
-  return new LaunchError(`Cloud Run runJob ${jobName} failed: ${code}${status}: ${serverMessage}`, {
-    retryable, code, ...(httpStatus !== undefined ? { httpStatus } : {}),
-  });
+  return { httpStatus, code, retryable, text: `${code}${status}: ${serverMessage}` };
 }
 
 interface Endpoint { host: string; port: number; protocol: 'http' | 'https' }
@@ -136,21 +147,25 @@ export function getCloudRunLauncher(options: CloudRunLauncherOptions): CloudRunL
     .filter(([name]) => name !== 'RUN_ID' && name !== 'EXECUTION_ID')
     .map(([name, value]) => ({ name, value }));
 
-  let clientPromise: Promise<JobsClient> | null = null;
+  let settingsPromise: Promise<ConstructorParameters<typeof JobsClient>[0]> | null = null;
+  let jobsPromise: Promise<JobsClient> | null = null;
+  let executionsPromise: Promise<ExecutionsClient> | null = null;
   let closed = false;
 
-  // Built on first use: key generation is async, and a launcher that never launches costs nothing.
-  const getClient = (): Promise<JobsClient> => {
-    clientPromise ??= (async () => {
+  // Built on first use: key generation is async, and a launcher that never launches (or observes) costs nothing.
+  const settings = () => {
+    settingsPromise ??= (async () => {
       const authClient = credentials === 'offline' ? await offlineAuthClient(jobName) : undefined;
-      return new JobsClient({
+      return {
         fallback: true,
         ...(endpoint ? { apiEndpoint: endpoint.host, port: endpoint.port, protocol: endpoint.protocol } : {}),
         ...(authClient ? { authClient } : {}),
-      });
+      };
     })();
-    return clientPromise;
+    return settingsPromise;
   };
+  const jobsClient = (): Promise<JobsClient> => (jobsPromise ??= settings().then((o) => new JobsClient(o)));
+  const executionsClient = (): Promise<ExecutionsClient> => (executionsPromise ??= settings().then((o) => new ExecutionsClient(o)));
 
   const launch = async (req: LaunchRequest): Promise<LaunchResult> => {
     if (closed) throw new LaunchError('Cloud Run launcher is closed', { retryable: false, code: 'closed' });
@@ -158,7 +173,7 @@ export function getCloudRunLauncher(options: CloudRunLauncherOptions): CloudRunL
     const fields = { runId: req.runId, executionId: req.executionId, job: jobName };
     let operation;
     try {
-      const client = await getClient();
+      const client = await jobsClient();
       [operation] = await client.runJob({
         name: jobName,
         overrides: {
@@ -186,17 +201,33 @@ export function getCloudRunLauncher(options: CloudRunLauncherOptions): CloudRunL
     throw new LaunchError(`Cloud Run runJob ${jobName} answered without an execution or operation name`, { retryable: false, code: 'MALFORMED_RESPONSE' });
   };
 
+  const observe = async (executionId: string, platformExecution?: string): Promise<ExecutionObservation> => {
+    if (closed) return { state: 'unknown', reason: 'the Cloud Run launcher is closed' };
+    if (!platformExecution || !EXECUTION_NAME.test(platformExecution)) {
+      return { state: 'unknown', reason: `no Cloud Run execution name is recorded for execution ${executionId}` };
+    }
+    try {
+      const client = await executionsClient();
+      const [execution] = await client.getExecution({ name: platformExecution }, { timeout: callTimeoutMs });
+      return observationOfExecution(execution);
+    } catch (err) {
+      const e = clientErrorOf(err);
+      if (e.httpStatus === 404 || (e.httpStatus === undefined && e.code === 'NOT_FOUND')) return notFoundObservation(platformExecution);
+      logger.warn({ executionId, execution: platformExecution, code: e.code, httpStatus: e.httpStatus }, 'could not read the Cloud Run execution');
+      return { state: 'unknown', reason: `could not read Cloud Run execution ${platformExecution}: ${e.text}` };
+    }
+  };
+
   return {
     backend: 'cloudrun',
     jobName,
     launch,
+    observe,
     close: async () => {
       if (closed) return;
       closed = true;
-      if (clientPromise) {
-        const client = await clientPromise.catch(() => null);
-        await client?.close();
-      }
+      const clients = await Promise.all([jobsPromise, executionsPromise].map((p) => p?.catch(() => null)));
+      await Promise.all(clients.map((c) => c?.close()));
     },
   };
 }

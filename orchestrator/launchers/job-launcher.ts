@@ -11,6 +11,10 @@
  * started an execution, and retrying it may start a second one. That is safe
  * because the job takes the run's lease; an execution that finds a live lease
  * records nothing and exits 0.
+ *
+ * After the launch the orchestrator can ask what became of an execution
+ * (`observe`): the platform's view, fed to the reconciler (DESIGN.md §11),
+ * which closes executions the platform says ended.
  */
 
 /** What to start: the run to resume and the execution id recorded in `execution.requested`. */
@@ -30,7 +34,39 @@ export interface LaunchResult {
    *   `projects/P/locations/L/jobs/J/executions/J-xxxxx`.
    */
   name: string;
+  /**
+   * The platform's own handle when `name` is not it, to record with the
+   * launch and hand back to {@link JobLauncher.observe} (see
+   * {@link platformExecutionOf}):
+   * - local, process mode: `local:<pid>` (the first attempt's process group);
+   * - local, worker mode: `worker:<workerPid>:<executionId>`;
+   * - cloudrun: absent, since `name` already is the execution resource name
+   *   read from the runJob operation's metadata.
+   */
+  platformExecution?: string;
 }
+
+/** What to record of a launch and pass to `observe` later: the platform's handle for the execution. */
+export function platformExecutionOf(result: LaunchResult): string {
+  return result.platformExecution ?? result.name;
+}
+
+/** How an execution ended, in the platform's terms. */
+export type ExecutionOutcome = 'succeeded' | 'failed' | 'cancelled';
+
+/**
+ * What the platform says of one execution right now:
+ * - `running`: it is live (started, between task retries, or still pending);
+ * - `ended`: it will do nothing more; `reason` is one sentence a judge can
+ *   read ("the job process exited with code 1 after 3 attempts
+ *   (JOB_MAX_RETRIES=2)"), `endedAt` an ISO time when the platform knows it;
+ * - `unknown`: the platform could not say (an API error, no record of it);
+ *   `reason` says why. The lease is then the only witness.
+ */
+export type ExecutionObservation =
+  | { state: 'running' }
+  | { state: 'ended'; outcome: ExecutionOutcome; reason: string; endedAt?: string }
+  | { state: 'unknown'; reason?: string };
 
 export interface JobLauncher {
   readonly backend: 'local' | 'cloudrun';
@@ -40,6 +76,15 @@ export interface JobLauncher {
    * finish. Rejects with {@link LaunchError} only.
    */
   launch(req: LaunchRequest): Promise<LaunchResult>;
+  /**
+   * Asks the platform what became of an execution: `executionId` as recorded
+   * in `execution.requested`, `platformExecution` as
+   * {@link platformExecutionOf} read it from the launch (Cloud Run needs it:
+   * without an execution name the answer is `unknown`; local launchers find
+   * their own executions by id and use it for ones they did not start).
+   * Never rejects: trouble asking is `unknown`.
+   */
+  observe(executionId: string, platformExecution?: string): Promise<ExecutionObservation>;
   /** Releases the launcher's resources. Further `launch` calls reject. Idempotent. */
   close(): Promise<void>;
 }

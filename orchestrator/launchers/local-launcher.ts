@@ -10,8 +10,11 @@ import {
   LaunchError, silentLogger,
   type JobLauncher, type LaunchRequest, type LaunchResult, type LauncherLogger,
 } from './job-launcher.ts';
-import { executionRegistry } from './execution-registry.ts';
-import { superviseTask, type AttemptRecord, type SupervisedTask, type TaskOutcome, type TaskStdio } from './task-supervisor.ts';
+import { executionRegistry, type EndedObservation } from './execution-registry.ts';
+import {
+  describeAttempt, superviseTask,
+  type AttemptRecord, type SupervisedTask, type TaskEnd, type TaskOutcome, type TaskStdio,
+} from './task-supervisor.ts';
 
 export interface LocalLauncherOptions {
   /** Absolute path of the job entrypoint (job-runner/main.ts), run with `execPath`. */
@@ -75,9 +78,20 @@ export interface LocalLauncher extends JobLauncher {
   waitFor(executionIdOrName: string): Promise<LocalExecutionEnd>;
 }
 
+/** Process mode: every execution is a child process of its own, so it can carry env of its own. */
+export interface LocalProcessLauncher extends LocalLauncher {
+  /**
+   * `extraEnv` goes into this execution's child only, over the base env (a
+   * request's Gemini key: it then lives in no other process).
+   */
+  launch(req: LaunchRequest, extraEnv?: Record<string, string>): Promise<LaunchResult>;
+}
+
 interface Execution {
   req: LaunchRequest;
   name: string;
+  /** `local:<pid>` of the first attempt, once it is spawned. */
+  handle: string;
   task: SupervisedTask;
   end: Promise<LocalExecutionEnd>;
 }
@@ -87,6 +101,28 @@ const SHORT_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 /** Five lowercase alphanumerics, like the suffix of a Cloud Run execution name. */
 export function shortSuffix(): string {
   return [...randomBytes(5)].map((b) => SHORT_ALPHABET[b % SHORT_ALPHABET.length]).join('');
+}
+
+/** "3 attempts (JOB_MAX_RETRIES=2)" — how a local execution's reason counts its attempts. */
+export function attemptsPhrase(attempts: number, maxRetries?: number): string {
+  const n = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
+  return maxRetries === undefined ? n : `${n} (JOB_MAX_RETRIES=${maxRetries})`;
+}
+
+/** What became of a process-mode execution, in words a judge can read. */
+export function describeTaskEnd(end: TaskEnd, maxRetries: number): EndedObservation {
+  const last = end.history.at(-1);
+  const endedAt = last?.endedAt?.toISOString();
+  const how = last ? describeAttempt(last) : 'never started';
+  const at = endedAt !== undefined ? { endedAt } : {};
+  switch (end.outcome) {
+    case 'succeeded':
+      return { state: 'ended', outcome: 'succeeded', reason: `the job process exited with code 0 after ${attemptsPhrase(end.attempts)}`, ...at };
+    case 'failed':
+      return { state: 'ended', outcome: 'failed', reason: `the job process ${how} after ${attemptsPhrase(end.attempts, maxRetries)}`, ...at };
+    case 'stopped':
+      return { state: 'ended', outcome: 'cancelled', reason: `the orchestrator stopped the execution; its job process ${how} after ${attemptsPhrase(end.attempts)}`, ...at };
+  }
 }
 
 /** The options both local launchers share, checked and with their defaults (as Cloud Run's). */
@@ -105,27 +141,20 @@ export function localLaunchDefaults(options: LocalLauncherOptions) {
   };
 }
 
-export function getLocalLauncher(options: LocalLauncherOptions): LocalLauncher {
+export function getLocalLauncher(options: LocalLauncherOptions): LocalProcessLauncher {
   const { maxRetries, logger, jobName, killGraceMs, execPath } = localLaunchDefaults(options);
   const baseEnv = { ...options.env };
   const executions = executionRegistry<Execution>();
   let closed = false;
 
-  const launch = async (req: LaunchRequest): Promise<LaunchResult> => {
-    if (closed) throw new LaunchError('local launcher is closed', { retryable: false, code: 'closed' });
-    try {
-      await access(options.entrypoint);
-    } catch {
-      throw new LaunchError(`job entrypoint not found: ${options.entrypoint}`, { retryable: false, code: 'ENOENT' });
-    }
-    const short = `local-${shortSuffix()}`;
-    const name = `local/executions/${short}`;
-    const fields = { runId: req.runId, executionId: req.executionId, execution: name };
-    const task = superviseTask({
+  /** The task as Cloud Run would run it: same env names, same retries, same timeout. */
+  const supervise = (req: LaunchRequest, short: string, extraEnv: Record<string, string>, fields: Record<string, unknown>): SupervisedTask =>
+    superviseTask({
       command: execPath,
       args: [...(options.execArgv ?? []), options.entrypoint],
       envFor: (attempt) => ({
         ...baseEnv,
+        ...extraEnv,
         RUN_ID: req.runId,
         EXECUTION_ID: req.executionId,
         CLOUD_RUN_JOB: jobName,
@@ -146,36 +175,55 @@ export function getLocalLauncher(options: LocalLauncherOptions): LocalLauncher {
         else logger.warn(f, willRetry ? 'job attempt failed; starting it again' : 'job attempt failed');
       },
     });
-    const end = task.done.then((taskEnd): LocalExecutionEnd => {
-      const info: LocalExecutionEnd = {
-        runId: req.runId, executionId: req.executionId, name,
-        outcome: taskEnd.outcome, code: taskEnd.code, signal: taskEnd.signal, attempts: taskEnd.attempts,
-      };
-      logger.info({ ...fields, outcome: info.outcome, code: info.code, signal: info.signal, attempts: info.attempts }, 'job execution ended');
-      try {
-        options.onExit?.(info);
-      } catch (err) {
-        logger.error({ ...fields, err: String(err) }, 'onExit hook threw');
-      }
-      executions.ended(name);
-      return info;
-    });
-    const execution: Execution = { req, name, task, end };
+
+  /** Once the task is over: log it, tell onExit, and keep what became of it for observe(). */
+  const recordEnd = (req: LaunchRequest, name: string, taskEnd: TaskEnd, fields: Record<string, unknown>): LocalExecutionEnd => {
+    const info: LocalExecutionEnd = {
+      runId: req.runId, executionId: req.executionId, name,
+      outcome: taskEnd.outcome, code: taskEnd.code, signal: taskEnd.signal, attempts: taskEnd.attempts,
+    };
+    const observed = taskEnd.detached ? 'detached' : describeTaskEnd(taskEnd, maxRetries);
+    logger.info({ ...fields, outcome: info.outcome, code: info.code, signal: info.signal, attempts: info.attempts,
+      ...(observed === 'detached' ? {} : { reason: observed.reason }) }, 'job execution ended');
+    try {
+      options.onExit?.(info);
+    } catch (err) {
+      logger.error({ ...fields, err: String(err) }, 'onExit hook threw');
+    }
+    executions.ended(name, observed);
+    return info;
+  };
+
+  const launch = async (req: LaunchRequest, extraEnv: Record<string, string> = {}): Promise<LaunchResult> => {
+    if (closed) throw new LaunchError('local launcher is closed', { retryable: false, code: 'closed' });
+    try {
+      await access(options.entrypoint);
+    } catch {
+      throw new LaunchError(`job entrypoint not found: ${options.entrypoint}`, { retryable: false, code: 'ENOENT' });
+    }
+    const short = `local-${shortSuffix()}`;
+    const name = `local/executions/${short}`;
+    const fields = { runId: req.runId, executionId: req.executionId, execution: name };
+    const task = supervise(req, short, extraEnv, fields);
+    const end = task.done.then((taskEnd) => recordEnd(req, name, taskEnd, fields));
+    const execution: Execution = { req, name, handle: '', task, end };
     executions.add(name, execution);
     try {
-      await task.started;
+      const first = await task.started;
+      execution.handle = `local:${first.pid}`;
     } catch (err) {
       executions.remove(name);
       const code = (err as NodeJS.ErrnoException).code ?? 'spawn_failed';
       // EAGAIN/ENOMEM pass; a missing Node binary does not.
       throw new LaunchError(`could not start the job process: ${code}`, { retryable: code !== 'ENOENT' && code !== 'EACCES', code });
     }
-    return { backend: 'local', name };
+    return { backend: 'local', name, platformExecution: execution.handle };
   };
 
   return {
     backend: 'local',
     launch,
+    observe: (executionId, platformExecution) => executions.observe(executionId, platformExecution),
     running: () => {
       const out: LocalRunningTask[] = [];
       for (const e of executions.all()) {

@@ -55,6 +55,8 @@ export interface TaskEnd {
   /** Number of attempts started. */
   attempts: number;
   history: AttemptRecord[];
+  /** `stopped` by detach(): the last attempt may still be running, unsupervised. */
+  detached: boolean;
 }
 
 export interface TaskHooks {
@@ -87,134 +89,176 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-export function superviseTask(spec: TaskSpec, hooks: TaskHooks = {}): SupervisedTask {
-  const history: AttemptRecord[] = [];
-  let child: ChildProcess | null = null;
-  let running: AttemptRecord | null = null;
-  let stopping = false;
-  let detached = false;
-  let ended: TaskEnd | null = null;
-  let retryTimer: NodeJS.Timeout | null = null;
-  let killTimer: NodeJS.Timeout | null = null;
-  let attemptTimer: NodeJS.Timeout | null = null;
+/**
+ * How an attempt ended, as a phrase about "the job process": "exited with
+ * code 1", "was killed by SIGKILL", "timed out and was stopped by SIGTERM",
+ * "could not be started (ENOENT)".
+ */
+export function describeAttempt(record: AttemptRecord): string {
+  if (record.spawnError !== null) return `could not be started (${record.spawnError})`;
+  const how = record.signal !== null ? `by ${record.signal}` : `with exit code ${record.code}`;
+  if (record.timedOut) return `outlived its task timeout and was stopped (${how})`;
+  return record.signal !== null ? `was killed by ${record.signal}` : `exited with code ${record.code}`;
+}
 
-  let resolveDone!: (end: TaskEnd) => void;
-  const done = new Promise<TaskEnd>((resolve) => { resolveDone = resolve; });
-  let resolveStarted!: (record: AttemptRecord) => void;
-  let rejectStarted!: (err: Error) => void;
-  const started = new Promise<AttemptRecord>((resolve, reject) => { resolveStarted = resolve; rejectStarted = reject; });
-  // A caller that only awaits `done` must not see an unhandled rejection.
-  started.catch(() => undefined);
+/** One task's supervision: its attempts, the timers between them, and how it ends. */
+class Supervision {
+  readonly history: AttemptRecord[] = [];
+  readonly done: Promise<TaskEnd>;
+  readonly started: Promise<AttemptRecord>;
+  readonly #spec: TaskSpec;
+  readonly #hooks: TaskHooks;
+  #child: ChildProcess | null = null;
+  #running: AttemptRecord | null = null;
+  #stopping = false;
+  #detached = false;
+  #ended: TaskEnd | null = null;
+  #retryTimer: NodeJS.Timeout | null = null;
+  #killTimer: NodeJS.Timeout | null = null;
+  #attemptTimer: NodeJS.Timeout | null = null;
+  #resolveDone!: (end: TaskEnd) => void;
+  #resolveStarted!: (record: AttemptRecord) => void;
+  #rejectStarted!: (err: Error) => void;
 
-  const clearTimers = (): void => {
-    for (const t of [retryTimer, killTimer, attemptTimer]) if (t) clearTimeout(t);
-    retryTimer = killTimer = attemptTimer = null;
-  };
+  constructor(spec: TaskSpec, hooks: TaskHooks) {
+    this.#spec = spec;
+    this.#hooks = hooks;
+    this.done = new Promise<TaskEnd>((resolve) => { this.#resolveDone = resolve; });
+    this.started = new Promise<AttemptRecord>((resolve, reject) => { this.#resolveStarted = resolve; this.#rejectStarted = reject; });
+    // A caller that only awaits `done` must not see an unhandled rejection.
+    this.started.catch(() => undefined);
+  }
 
-  const finish = (outcome: TaskOutcome): void => {
-    if (ended) return;
-    clearTimers();
-    const last = history.at(-1);
-    ended = { outcome, code: last?.code ?? null, signal: last?.signal ?? null, attempts: history.length, history: [...history] };
-    resolveDone(ended);
-  };
+  current(): { attempt: number; pid: number } | null {
+    const r = this.#running;
+    return r && r.pid !== undefined ? { attempt: r.attempt, pid: r.pid } : null;
+  }
 
-  const terminate = (pid: number, graceMs: number): void => {
-    signalGroup(pid, 'SIGTERM');
-    if (killTimer) clearTimeout(killTimer);
-    killTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), graceMs);
-    killTimer.unref();
-  };
-
-  const onAttemptEnd = (record: AttemptRecord): void => {
-    child = null;
-    running = null;
-    if (attemptTimer) clearTimeout(attemptTimer);
-    if (killTimer) clearTimeout(killTimer);
-    attemptTimer = killTimer = null;
-    record.endedAt = new Date();
-    const succeeded = record.code === 0 && record.spawnError === null;
-    const willRetry = !succeeded && !stopping && !detached && record.attempt < spec.maxRetries;
-    hooks.onAttemptEnd?.(record, willRetry);
-    if (succeeded) return finish('succeeded');
-    if (stopping || detached) return finish('stopped');
-    if (!willRetry) return finish('failed');
-    const delay = spec.retryDelayMs ?? 0;
-    retryTimer = setTimeout(() => { retryTimer = null; startAttempt(record.attempt + 1); }, delay);
-  };
-
-  const startAttempt = (attempt: number): void => {
+  startAttempt(attempt: number): void {
     const record: AttemptRecord = {
       attempt, pid: undefined, startedAt: new Date(), endedAt: null,
       code: null, signal: null, spawnError: null, timedOut: false,
     };
-    history.push(record);
-    const proc = spawn(spec.command, [...spec.args], {
-      env: spec.envFor(attempt),
+    this.history.push(record);
+    const proc = spawn(this.#spec.command, [...this.#spec.args], {
+      env: this.#spec.envFor(attempt),
       detached: true,
-      stdio: spec.stdio === 'stderr' ? ['ignore', 2, 2] : 'ignore',
+      stdio: this.#spec.stdio === 'stderr' ? ['ignore', 2, 2] : 'ignore',
       windowsHide: true,
     });
-    if (proc.pid === undefined) {
-      // Spawn failed (ENOENT, EAGAIN, …); the reason arrives as an 'error' event.
-      proc.once('error', (err: NodeJS.ErrnoException) => {
-        record.spawnError = err.code ?? err.message;
-        if (attempt > 0) return onAttemptEnd(record);
-        // The first spawn failing is the launcher's error to report, not a task retry.
-        record.endedAt = new Date();
-        rejectStarted(err);
-        finish('failed');
-      });
-      return;
+    if (proc.pid === undefined) return this.#onSpawnFailure(record, proc);
+    this.#watch(record, proc, proc.pid);
+    this.#hooks.onAttemptStart?.(record);
+    if (attempt === 0) this.#resolveStarted(record);
+  }
+
+  async stop(graceMs: number): Promise<TaskEnd> {
+    if (this.#ended) return this.#ended;
+    this.#stopping = true;
+    if (this.#retryTimer) {
+      // Between attempts: nothing runs, so the task ends here.
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = null;
+      this.#finish('stopped');
+    } else if (this.#running?.pid !== undefined) {
+      this.#terminate(this.#running.pid, graceMs);
     }
-    const pid = proc.pid;
+    return this.done;
+  }
+
+  detach(): void {
+    if (this.#ended || this.#detached) return;
+    this.#detached = true;
+    this.#clearTimers();
+    this.#child?.unref();
+    this.#finish('stopped');
+  }
+
+  /** Spawn failed (ENOENT, EAGAIN, …); the reason arrives as an 'error' event. */
+  #onSpawnFailure(record: AttemptRecord, proc: ChildProcess): void {
+    proc.once('error', (err: NodeJS.ErrnoException) => {
+      record.spawnError = err.code ?? err.message;
+      if (record.attempt > 0) return this.#attemptEnded(record);
+      // The first spawn failing is the launcher's error to report, not a task retry.
+      record.endedAt = new Date();
+      this.#rejectStarted(err);
+      this.#finish('failed');
+    });
+  }
+
+  #watch(record: AttemptRecord, proc: ChildProcess, pid: number): void {
     record.pid = pid;
-    child = proc;
-    running = record;
+    this.#child = proc;
+    this.#running = record;
     proc.once('exit', (code, signal) => {
       record.code = code;
       record.signal = signal;
-      onAttemptEnd(record);
+      this.#attemptEnded(record);
     });
     // After a successful spawn an 'error' can only come from kill(); the 'exit' handler decides.
     proc.on('error', () => undefined);
-    if (spec.attemptTimeoutMs !== undefined) {
-      attemptTimer = setTimeout(() => {
+    const timeoutMs = this.#spec.attemptTimeoutMs;
+    if (timeoutMs !== undefined) {
+      this.#attemptTimer = setTimeout(() => {
         record.timedOut = true;
-        terminate(pid, spec.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
-      }, spec.attemptTimeoutMs);
-      attemptTimer.unref();
+        this.#terminate(pid, this.#spec.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
+      }, timeoutMs);
+      this.#attemptTimer.unref();
     }
-    hooks.onAttemptStart?.(record);
-    if (attempt === 0) resolveStarted(record);
-  };
+  }
 
-  startAttempt(0);
+  #attemptEnded(record: AttemptRecord): void {
+    this.#child = null;
+    this.#running = null;
+    if (this.#attemptTimer) clearTimeout(this.#attemptTimer);
+    if (this.#killTimer) clearTimeout(this.#killTimer);
+    this.#attemptTimer = this.#killTimer = null;
+    record.endedAt = new Date();
+    const succeeded = record.code === 0 && record.spawnError === null;
+    const willRetry = !succeeded && !this.#stopping && !this.#detached && record.attempt < this.#spec.maxRetries;
+    this.#hooks.onAttemptEnd?.(record, willRetry);
+    if (succeeded) return this.#finish('succeeded');
+    if (this.#stopping || this.#detached) return this.#finish('stopped');
+    if (!willRetry) return this.#finish('failed');
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.startAttempt(record.attempt + 1);
+    }, this.#spec.retryDelayMs ?? 0);
+  }
 
+  #finish(outcome: TaskOutcome): void {
+    if (this.#ended) return;
+    this.#clearTimers();
+    const last = this.history.at(-1);
+    this.#ended = {
+      outcome, code: last?.code ?? null, signal: last?.signal ?? null, attempts: this.history.length,
+      history: [...this.history], detached: this.#detached,
+    };
+    this.#resolveDone(this.#ended);
+  }
+
+  #terminate(pid: number, graceMs: number): void {
+    signalGroup(pid, 'SIGTERM');
+    if (this.#killTimer) clearTimeout(this.#killTimer);
+    this.#killTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), graceMs);
+    this.#killTimer.unref();
+  }
+
+  #clearTimers(): void {
+    for (const t of [this.#retryTimer, this.#killTimer, this.#attemptTimer]) if (t) clearTimeout(t);
+    this.#retryTimer = this.#killTimer = this.#attemptTimer = null;
+  }
+}
+
+export function superviseTask(spec: TaskSpec, hooks: TaskHooks = {}): SupervisedTask {
+  const task = new Supervision(spec, hooks);
+  task.startAttempt(0);
   return {
-    started,
-    done,
-    current: () => (running && running.pid !== undefined ? { attempt: running.attempt, pid: running.pid } : null),
-    history: () => history,
-    stop: async (graceMs) => {
-      if (ended) return ended;
-      stopping = true;
-      if (retryTimer) {
-        // Between attempts: nothing runs, so the task ends here.
-        clearTimeout(retryTimer);
-        retryTimer = null;
-        finish('stopped');
-      } else if (running?.pid !== undefined) {
-        terminate(running.pid, graceMs);
-      }
-      return done;
-    },
-    detach: () => {
-      if (ended || detached) return;
-      detached = true;
-      clearTimers();
-      child?.unref();
-      finish('stopped');
-    },
+    started: task.started,
+    done: task.done,
+    current: () => task.current(),
+    history: () => task.history,
+    stop: (graceMs) => task.stop(graceMs),
+    detach: () => task.detach(),
   };
 }

@@ -74,7 +74,7 @@ async function timeRequests(url: string, reps: number): Promise<number[]> {
 /** The orchestrator over HTTP on a local store in `dir`, with no launcher (a listing starts nothing). */
 async function listen(dir: string, store: RunStore): Promise<{ server: Server; url: string }> {
   const config = loadConfig({ RUN_STORE: 'local', RUNS_DIR: dir, API_KEYS: `${TENANT}:${KEY}`, RATE_LIMIT_PER_MINUTE: '1000000', LOG_LEVEL: 'silent' });
-  const app = createApp({ config, store, launcher: { backend: 'local', launch: () => Promise.reject(new Error('no launches here')), close: async () => {} }, logger: silentLogger });
+  const app = createApp({ config, store, launcher: { backend: 'local', launch: () => Promise.reject(new Error('no launches here')), observe: async () => ({ state: 'unknown' }), close: async () => {} }, logger: silentLogger });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -6,7 +6,7 @@ import { ExecutionsClient } from '@google-cloud/run';
 import { expect } from 'chai';
 import { JWT } from 'google-auth-library';
 import { getCloudRunLauncher, redactCredentials, type CloudRunLauncher, type CloudRunLauncherOptions } from '../../orchestrator/launchers/cloudrun-launcher.ts';
-import { LaunchError } from '../../orchestrator/launchers/job-launcher.ts';
+import { LaunchError, platformExecutionOf, type ExecutionObservation } from '../../orchestrator/launchers/job-launcher.ts';
 import { startRunAdminStub, type RunAdminStub, type RunAdminStubOptions } from '../support/run-admin-stub.ts';
 
 const FAKE_JOB = resolve(import.meta.dirname, '../support/fixtures/fake-job.ts');
@@ -148,6 +148,106 @@ describe('Cloud Run JobLauncher (real @google-cloud/run against the Run Admin AP
   it('redacts credentials from error text', () => {
     const text = redactCredentials('auth Bearer ya29.abc.def failed; jwt eyJhbGciOi.eyJpc3Mi.c2ln; -----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY----- ?key=AIzaXYZ');
     expect(text).not.to.match(/ya29|eyJ|MIIE|AIzaXYZ/);
+  });
+
+  describe('observe: getExecution through the real ExecutionsClient', () => {
+    const ended = (o: ExecutionObservation) => {
+      expect(o.state, JSON.stringify(o)).to.equal('ended');
+      return o as Extract<ExecutionObservation, { state: 'ended' }>;
+    };
+
+    it('launch hands back the execution name from the operation metadata; observe reads it with GET and sees it running', async () => {
+      const s = await start();
+      const l = make(s);
+      const result = await l.launch({ runId: 'run-20', executionId: 'exec-20' });
+      const handle = platformExecutionOf(result);
+      expect(handle).to.equal(s.executions[0]?.name);
+      expect(await l.observe('exec-20', handle)).to.deep.equal({ state: 'running' });
+      const get = s.requests.at(-1);
+      expect(get?.method).to.equal('GET');
+      expect(get?.path).to.equal(`/v2/${handle}`);
+      // The client asks for numeric enums; the stub answers with them, as the API does.
+      expect(get?.query).to.deep.equal({ $alt: 'json;enum-encoding=int' });
+    });
+
+    it('a task that failed after its retries: ended failed, with the counts, the condition message and completionTime', async () => {
+      const s = await start();
+      const l = make(s);
+      const { name } = await l.launch({ runId: 'run-21', executionId: 'exec-21' });
+      s.completeExecution(name, 'failed', { retriedCount: 3 });
+      const o = ended(await l.observe('exec-21', name));
+      expect(o.outcome).to.equal('failed');
+      const short = name.split('/').at(-1) ?? '';
+      expect(o.reason).to.match(new RegExp(`^Cloud Run execution ${short} failed: 1 task failed after 3 retries \\(Task ${short}-task0 failed with message: The container exited with an error`));
+      expect(o.endedAt).to.equal(s.executions[0]?.completionTime);
+    });
+
+    it('cancelled and succeeded executions are told apart by the Completed condition', async () => {
+      const s = await start();
+      const l = make(s);
+      const a = await l.launch({ runId: 'run-22', executionId: 'exec-22a' });
+      const b = await l.launch({ runId: 'run-22', executionId: 'exec-22b' });
+      s.completeExecution(a.name, 'cancelled');
+      s.completeExecution(b.name, 'succeeded', { message: 'Execution completed in 42 s.' });
+      const cancelled = ended(await l.observe('exec-22a', a.name));
+      expect(cancelled).to.include({ outcome: 'cancelled' });
+      expect(cancelled.reason).to.equal(`Cloud Run execution ${a.name.split('/').at(-1)} was cancelled: 1 task cancelled with no retry (The execution was cancelled.)`);
+      const succeeded = ended(await l.observe('exec-22b', b.name));
+      expect(succeeded).to.include({ outcome: 'succeeded' });
+      expect(succeeded.reason).to.equal(`Cloud Run execution ${b.name.split('/').at(-1)} succeeded: 1 task succeeded with no retry (Execution completed in 42 s.)`);
+    });
+
+    it('an execution the API does not know (404) has ended: it cannot run without its resource', async () => {
+      const s = await start();
+      const l = make(s);
+      const missing = `${s.jobName}/executions/${JOB}-gone1`;
+      const o = ended(await l.observe('exec-23', missing));
+      expect(o.outcome).to.equal('failed');
+      expect(o.reason).to.include(`${JOB}-gone1`).and.include('execution not found on the platform');
+      expect(s.requests.at(-1)?.path).to.equal(`/v2/${missing}`);
+    });
+
+    it('is unknown, never ended, when it cannot ask: no execution name, or the API unavailable', async () => {
+      const s = await start({ faults: { getExecution: [503] } });
+      const l = make(s);
+      const { name } = await l.launch({ runId: 'run-24', executionId: 'exec-24' });
+      const unavailable = await l.observe('exec-24', name);
+      expect(unavailable.state).to.equal('unknown');
+      expect(unavailable.state === 'unknown' ? unavailable.reason : '').to.include('UNAVAILABLE (HTTP 503)');
+      const before = s.requests.length;
+      const unnamed = await l.observe('exec-24');
+      expect(unnamed.state).to.equal('unknown');
+      const opName = await l.observe('exec-24', `projects/${PROJECT}/locations/${LOCATION}/operations/abc`);
+      expect(opName.state).to.equal('unknown');
+      expect(s.requests.length, 'nothing to ask the API about').to.equal(before);
+      expect(await l.observe('exec-24', name)).to.deep.equal({ state: 'running' });
+    });
+
+    it('the stub answers enum names when numbers are not asked for (the wire shape the client decodes either way)', async () => {
+      const s = await start({ requireAuth: false });
+      const l = make(s);
+      const { name } = await l.launch({ runId: 'run-25', executionId: 'exec-25' });
+      s.completeExecution(name, 'failed', { retriedCount: 2 });
+      const byName = await (await fetch(`${s.url}/v2/${name}`)).json() as Record<string, unknown>;
+      const byNumber = await (await fetch(`${s.url}/v2/${name}?$alt=json%3Benum-encoding%3Dint`)).json() as Record<string, unknown>;
+      const completed = (r: Record<string, unknown>) => (r['conditions'] as Record<string, unknown>[]).find((c) => c['type'] === 'Completed');
+      expect(completed(byName)).to.include({ state: 'CONDITION_FAILED', executionReason: 'NON_ZERO_EXIT_CODE', severity: 'ERROR' });
+      expect(completed(byNumber)).to.include({ state: 3, executionReason: 2, severity: 1 });
+      expect(byName).to.include({ name, taskCount: 1, runningCount: 0, succeededCount: 0, failedCount: 1, cancelledCount: 0, retriedCount: 2, job: JOB });
+      expect(byName['completionTime']).to.be.a('string');
+      expect(byName['logUri']).to.be.a('string');
+      expect(byName).not.to.have.property('@type');
+    });
+
+    it('spawn mode: a job that exits non-zero on every attempt is observed failed after Cloud Run\'s retries', async () => {
+      const s = await start({ spawn: { entrypoint: FAKE_JOB, env: { FAKE_JOB_OUT: out, FAKE_JOB_PLAN: '9' }, maxRetries: 2, stdio: 'ignore' } });
+      const l = make(s);
+      const { name } = await l.launch({ runId: 'run-26', executionId: 'exec-26' });
+      await s.waitForExecution(name);
+      const o = ended(await l.observe('exec-26', name));
+      expect(o.outcome).to.equal('failed');
+      expect(o.reason).to.include('failed: 1 task failed after 2 retries');
+    });
   });
 
   describe('spawn mode: the whole cloud topology on one machine', () => {

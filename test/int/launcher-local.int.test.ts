@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect } from 'chai';
-import { LaunchError } from '../../orchestrator/launchers/job-launcher.ts';
+import { LaunchError, platformExecutionOf } from '../../orchestrator/launchers/job-launcher.ts';
 import { getLocalLauncher, type LocalExecutionEnd, type LocalLauncher, type LocalLauncherOptions } from '../../orchestrator/launchers/local-launcher.ts';
 import { isAlive } from '../support/processes.ts';
 
@@ -151,6 +151,80 @@ describe('local JobLauncher (child process supervised like a Cloud Run task)', f
     const err = await l.launch({ runId: 'run-8', executionId: 'exec-9' }).then(() => null, (e: unknown) => e);
     expect(err).to.be.instanceOf(LaunchError);
     expect(err).to.include({ retryable: false, code: 'closed' });
+  });
+
+  describe('observe', () => {
+    it('a running execution is running, and its handle names the first attempt\'s process', async () => {
+      const l = make('hang');
+      const result = await l.launch({ runId: 'run-30', executionId: 'exec-30' });
+      const task = await waitUntil(() => l.running()[0], 'attempt 0');
+      expect(result.platformExecution).to.equal(`local:${task.pid}`);
+      expect(await l.observe('exec-30', platformExecutionOf(result))).to.deep.equal({ state: 'running' });
+      expect(await l.observe('exec-30')).to.deep.equal({ state: 'running' });
+    });
+
+    it('JOB_MAX_RETRIES=0 and the job SIGKILLed mid-run: ended, failed, saying how and after how many attempts', async () => {
+      const l = make('hang', { maxRetries: 0 });
+      const result = await l.launch({ runId: 'run-31', executionId: 'exec-31' });
+      const task = await waitUntil(() => l.running()[0], 'attempt 0');
+      await waitUntil(async () => (await readAttempts(out)).length === 1, 'attempt 0 to report');
+      const killedAt = Date.now();
+      process.kill(task.pid, 'SIGKILL');
+      await l.waitFor('exec-31');
+      const o = await l.observe('exec-31', platformExecutionOf(result));
+      expect(o).to.deep.include({
+        state: 'ended', outcome: 'failed',
+        reason: 'the job process was killed by SIGKILL after 1 attempt (JOB_MAX_RETRIES=0)',
+      });
+      const endedAt = Date.parse(o.state === 'ended' ? o.endedAt ?? '' : '');
+      expect(endedAt).to.be.within(killedAt - 50, Date.now());
+    });
+
+    it('retries used up: the last exit code and the attempt count; a success and a stop read as such', async () => {
+      const l = make('7', { maxRetries: 2 });
+      await l.launch({ runId: 'run-32', executionId: 'exec-32' });
+      await l.waitFor('exec-32');
+      expect(await l.observe('exec-32')).to.deep.include({
+        state: 'ended', outcome: 'failed', reason: 'the job process exited with code 7 after 3 attempts (JOB_MAX_RETRIES=2)',
+      });
+      await l.close();
+
+      const ok = make('3,0', { maxRetries: 2 });
+      await ok.launch({ runId: 'run-33', executionId: 'exec-33' });
+      await ok.waitFor('exec-33');
+      expect(await ok.observe('exec-33')).to.deep.include({ state: 'ended', outcome: 'succeeded', reason: 'the job process exited with code 0 after 2 attempts' });
+      await ok.close();
+
+      const stopped = make('hang', { killGraceMs: 300 });
+      await stopped.launch({ runId: 'run-34', executionId: 'exec-34' });
+      await waitUntil(() => stopped.running()[0], 'attempt 0');
+      await stopped.close();
+      expect(await stopped.observe('exec-34')).to.deep.include({
+        state: 'ended', outcome: 'cancelled', reason: 'the orchestrator stopped the execution; its job process was killed by SIGTERM after 1 attempt',
+      });
+    });
+
+    it('an execution another launcher started (an orchestrator restart): running while its process lives, then unknown, never a guess', async () => {
+      const first = make('hang', { onClose: 'detach' });
+      const result = await first.launch({ runId: 'run-35', executionId: 'exec-35' });
+      const task = await waitUntil(() => first.running()[0], 'attempt 0');
+      await first.close();
+      const handle = platformExecutionOf(result);
+      const second = make('0');
+      try {
+        expect(await first.observe('exec-35', handle), 'detached, yet still running').to.deep.equal({ state: 'running' });
+        expect(await second.observe('exec-35', handle)).to.deep.equal({ state: 'running' });
+        // The same pid for another execution is not this one.
+        expect((await second.observe('exec-other', handle)).state).to.equal('unknown');
+      } finally {
+        process.kill(-task.pid, 'SIGKILL');
+      }
+      await waitUntil(() => !isAlive(task.pid), 'the detached job to die');
+      const gone = await second.observe('exec-35', handle);
+      expect(gone.state).to.equal('unknown');
+      expect(gone.state === 'unknown' ? gone.reason : '').to.include(`pid ${task.pid}`);
+      expect((await second.observe('exec-never')).state).to.equal('unknown');
+    });
   });
 
   it('rejects a missing entrypoint with a non-retryable LaunchError', async () => {

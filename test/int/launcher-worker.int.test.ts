@@ -14,6 +14,7 @@ import { getLocalRunStore } from '../../shared/store/local-run-store.ts';
 import type { RunStore } from '../../shared/store/run-store.ts';
 import { jobEnvFor } from '../../orchestrator/job-env.ts';
 import { jobWorkerEntrypoint, launchersFromConfig, type Launchers } from '../../orchestrator/launcher-from-config.ts';
+import { platformExecutionOf } from '../../orchestrator/launchers/job-launcher.ts';
 import type { LocalLauncher } from '../../orchestrator/launchers/local-launcher.ts';
 import { getLocalWorkerLauncher } from '../../orchestrator/launchers/local-worker-launcher.ts';
 import { checkLog } from '../support/log-checks.ts';
@@ -194,6 +195,49 @@ describe('local launcher, worker mode (one long-lived job worker)', function () 
     await waitUntil(async () => (await statusOf(store, runId)) === 'succeeded', 'the detached worker to finish the run', 30_000, 50);
     await waitUntil(() => !isAlive(pid), 'the worker to exit once idle', 10_000, 20);
     await checkLog(store, runId);
+  });
+
+  it('observe, JOB_MAX_RETRIES=0: running while the worker runs it; the worker SIGKILLed mid-run → ended failed, saying so', async () => {
+    const { runId, executionId } = await createRun(store);
+    const env = envFor(dir, { OFFLINE_MODEL_LATENCY_MS: '300' });
+    direct = getLocalWorkerLauncher({ entrypoint: jobWorkerEntrypoint(), env: jobEnvFor(loadConfig(env), env), maxRetries: 0, stdio: 'ignore', killGraceMs: 1_000 });
+    const launched = await direct.launch({ runId, executionId });
+    const pid = await waitUntil(() => direct?.running()[0]?.pid, 'the worker to hold the run', 10_000, 10);
+    expect(launched.platformExecution).to.equal(`worker:${pid}:${executionId}`);
+    await waitUntil(async () => project((await store.readLog(runId)).events).progress.done >= 1, 'a node done', 20_000, 20);
+    expect(await direct.observe(executionId, platformExecutionOf(launched))).to.deep.equal({ state: 'running' });
+
+    process.kill(pid, 'SIGKILL');
+    expect(await direct.waitFor(executionId)).to.include({ outcome: 'failed', attempts: 1 });
+    const o = await direct.observe(executionId, platformExecutionOf(launched));
+    expect(o).to.deep.include({
+      state: 'ended', outcome: 'failed',
+      reason: `the job attempt was lost when the job worker (pid ${pid}) was killed by SIGKILL after 1 attempt (JOB_MAX_RETRIES=0)`,
+    });
+    expect(Number.isNaN(Date.parse(o.state === 'ended' ? o.endedAt ?? '' : '')), 'endedAt is a time').to.equal(false);
+    expect(await statusOf(store, runId), 'the log still says running: this is what the reconciler will close').to.equal('running');
+  });
+
+  it('observe through the composed launchers: a run in the worker and a keyed run in its own process both end succeeded', async () => {
+    const { launcher } = await start({ OFFLINE_MODEL_LATENCY_MS: '20' });
+    const shared = await createRun(store);
+    const keyed = await createRun(store);
+    const a = await launcher.launch({ runId: shared.runId, executionId: shared.executionId });
+    const b = await launchers?.launchWithEnv?.({ runId: keyed.runId, executionId: keyed.executionId }, { GEMINI_API_KEY: 'AIzaSy-observe-only' });
+    expect(a.platformExecution).to.match(/^worker:\d+:/);
+    expect(b?.platformExecution).to.match(/^local:\d+$/);
+    await waitUntil(async () => (await statusOf(store, shared.runId)) === 'succeeded' && (await statusOf(store, keyed.runId)) === 'succeeded', 'both runs to succeed', 30_000, 50);
+    const inWorker = await waitUntil(async () => {
+      const o = await launcher.observe(shared.executionId, platformExecutionOf(a));
+      return o.state === 'ended' ? o : null;
+    }, 'the worker execution to end', 10_000, 20);
+    expect(inWorker.outcome).to.equal('succeeded');
+    expect(inWorker.reason).to.match(/^the job attempt exited with code 0 in the job worker \(pid \d+, runner outcome "succeeded"\) after 1 attempt$/);
+    const inProcess = await waitUntil(async () => {
+      const o = await launcher.observe(keyed.executionId, b ? platformExecutionOf(b) : undefined);
+      return o.state === 'ended' ? o : null;
+    }, 'the keyed execution to end', 10_000, 20);
+    expect(inProcess).to.include({ outcome: 'succeeded', reason: 'the job process exited with code 0 after 1 attempt' });
   });
 
   it('started by hand without the launcher, the worker exits 2 with one line saying how to run it', async () => {

@@ -190,6 +190,7 @@ describe('orchestrator: executions with the real job', function () {
         held = req;
         return { backend: 'local', name: 'local/executions/gated' };
       },
+      observe: async () => ({ state: 'unknown' }),
       close: async () => undefined,
     };
     server = await listen({ config, store, launcher: gated, heartbeatMs: 50, tailIntervalMs: 50 });

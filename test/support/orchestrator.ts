@@ -51,6 +51,9 @@ export function recordingLauncher(backend: 'local' | 'cloudrun' = 'local'): Reco
       requests.push(req);
       return { backend, name: `test/executions/e-${++n}` };
     },
+    async observe() {
+      return { state: 'unknown', reason: 'a recording launcher starts nothing' };
+    },
     async close() {},
   };
 }

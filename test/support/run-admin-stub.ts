@@ -2,7 +2,10 @@
  * A stub of the Cloud Run Admin API v2 REST face that `@google-cloud/run`
  * speaks with `fallback: true` (GOOGLE-APIS.md): `jobs/*:run` answers a
  * real-shaped long-running operation whose metadata is the Execution, and
- * operations, executions and `:cancel` can be read back.
+ * operations, executions (`GET /v2/projects/P/locations/L/jobs/J/executions/E`:
+ * the Execution resource with its task counts and `Completed` condition) and
+ * `:cancel` can be read back. Enums are numbers when the request asks for
+ * `$alt=json;enum-encoding=int` (as the client always does), names otherwise.
  *
  * With `spawn`, every accepted run starts the job entrypoint as a local
  * process with the env Cloud Run gives a task (CLOUD_RUN_JOB, _EXECUTION,
@@ -23,8 +26,8 @@ export interface RunAdminStubOptions {
   job: string;
   /** Start each execution locally. `env` is the job's configured env (what `gcloud run jobs deploy --set-env-vars` would set). */
   spawn?: { entrypoint: string; env: Record<string, string>; maxRetries: number; killGraceMs?: number; stdio?: 'stderr' | 'ignore' };
-  /** Answers for the next runJob calls, in order (e.g. `[503, 429]`). More can be pushed later via `faults.runJob`. */
-  faults?: { runJob?: RunJobFault[] };
+  /** Answers for the next runJob / getExecution calls, in order (e.g. `[503, 429]`). More can be pushed later via `faults`. */
+  faults?: { runJob?: RunJobFault[]; getExecution?: RunJobFault[] };
   /** Answer 401 when a request carries no well-formed `Authorization: Bearer <JWT>`. Default true, like the real API. */
   requireAuth?: boolean;
   port?: number;
@@ -49,11 +52,17 @@ export interface StubExecution {
   /** The request's `overrides.containerOverrides[0].env`, as a map. */
   envOverrides: Record<string, string>;
   timeoutSeconds: number | null;
-  status: 'running' | 'succeeded' | 'failed' | 'cancelled';
+  status: ExecutionStatus;
+  startTime: string;
   completionTime: string | null;
+  /** Set by completeExecution: retries to report, and the `Completed` condition's message. */
+  retriedCount: number | null;
+  message: string | null;
   /** Spawn mode only: one record per task attempt (pid, exit code, signal). */
   attempts: AttemptRecord[];
 }
+
+export type ExecutionStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface RunAdminStub {
   /** `http://127.0.0.1:PORT`, for CLOUD_RUN_API_ENDPOINT. */
@@ -63,11 +72,16 @@ export interface RunAdminStub {
   readonly jobName: string;
   readonly requests: RecordedRequest[];
   readonly executions: StubExecution[];
-  readonly faults: { runJob: RunJobFault[] };
+  readonly faults: { runJob: RunJobFault[]; getExecution: RunJobFault[] };
   /** Resolves when the execution (full or short name) has finished; spawn mode only. */
   waitForExecution(name: string): Promise<StubExecution>;
-  /** Marks an execution finished (non-spawn mode), so its operation reports done. */
-  completeExecution(name: string, status: 'succeeded' | 'failed'): void;
+  /**
+   * Marks an execution finished (non-spawn mode), so its operation reports
+   * done and getExecution shows it ended: `failed` after `retriedCount` task
+   * retries (default 0), `cancelled`, or `succeeded`; `message` replaces the
+   * `Completed` condition's default message.
+   */
+  completeExecution(name: string, status: Exclude<ExecutionStatus, 'running'>, detail?: { retriedCount?: number; message?: string }): void;
   /** Kills running tasks and closes the server. */
   stop(): Promise<void>;
 }
@@ -146,6 +160,110 @@ function parseOverrides(body: unknown): { env: Record<string, string>; args: str
   return { env, args, timeoutSeconds };
 }
 
+/** Condition.State, Condition.Severity and Condition.ExecutionReason (condition.proto): name → number. */
+const CONDITION_STATE = { CONDITION_RECONCILING: 2, CONDITION_FAILED: 3, CONDITION_SUCCEEDED: 4 } as const;
+const SEVERITY = { ERROR: 1, INFO: 3 } as const;
+const EXECUTION_REASON = { NON_ZERO_EXIT_CODE: 2, CANCELLED: 3 } as const;
+
+/** An execution's conditions as Cloud Run reports them: ResourcesAvailable, Started, then Completed. */
+function conditionsOf(e: StubExecution, retriedCount: number, intEnums: boolean): Record<string, unknown>[] {
+  const state = (s: keyof typeof CONDITION_STATE) => (intEnums ? CONDITION_STATE[s] : s);
+  const severity = (s: keyof typeof SEVERITY) => (intEnums ? SEVERITY[s] : s);
+  const reason = (r: keyof typeof EXECUTION_REASON) => (intEnums ? EXECUTION_REASON[r] : r);
+  const started = e.attempts[0]?.startedAt.toISOString() ?? e.startTime;
+  const at = e.completionTime ?? started;
+  const retries = `${retriedCount} ${retriedCount === 1 ? 'retry' : 'retries'}`;
+  const completed = {
+    running: { state: state('CONDITION_RECONCILING'), message: 'Execution is running.' },
+    succeeded: { state: state('CONDITION_SUCCEEDED'), message: e.message ?? `Execution ${e.shortName} has completed successfully.` },
+    failed: {
+      state: state('CONDITION_FAILED'), severity: severity('ERROR'), executionReason: reason('NON_ZERO_EXIT_CODE'),
+      message: e.message ?? `Task ${e.shortName}-task0 failed with message: The container exited with an error. The configured number of retries (${retries}) was reached.`,
+    },
+    cancelled: { state: state('CONDITION_FAILED'), severity: severity('INFO'), executionReason: reason('CANCELLED'), message: e.message ?? 'The execution was cancelled.' },
+  }[e.status];
+  return [
+    { type: 'ResourcesAvailable', state: state('CONDITION_SUCCEEDED'), lastTransitionTime: e.createTime },
+    { type: 'Started', state: state('CONDITION_SUCCEEDED'), lastTransitionTime: started },
+    { type: 'Completed', ...completed, lastTransitionTime: at },
+  ];
+}
+
+/** The Execution resource as the Run Admin API v2 answers it (proto3 JSON; int64 as strings). */
+function executionResource(e: StubExecution, project: string, job: string, intEnums: boolean): Record<string, unknown> {
+  const retriedCount = e.retriedCount ?? Math.max(0, e.attempts.length - 1);
+  const ended = e.status !== 'running';
+  return {
+    '@type': 'type.googleapis.com/google.cloud.run.v2.Execution',
+    name: e.name,
+    uid: e.uid,
+    generation: '1',
+    createTime: e.createTime,
+    startTime: e.attempts[0]?.startedAt.toISOString() ?? e.startTime,
+    ...(e.completionTime ? { completionTime: e.completionTime } : {}),
+    updateTime: e.completionTime ?? e.startTime,
+    launchStage: intEnums ? 4 : 'GA',
+    job,
+    parallelism: 1,
+    taskCount: 1,
+    reconciling: !ended,
+    conditions: conditionsOf(e, retriedCount, intEnums),
+    observedGeneration: '1',
+    runningCount: ended ? 0 : 1,
+    succeededCount: e.status === 'succeeded' ? 1 : 0,
+    failedCount: e.status === 'failed' ? 1 : 0,
+    cancelledCount: e.status === 'cancelled' ? 1 : 0,
+    retriedCount,
+    logUri: `https://console.cloud.google.com/logs/viewer?project=${project}&advancedFilter=resource.type%3D%22cloud_run_job%22%0Alabels.%22run.googleapis.com/execution_name%22%3D%22${e.shortName}%22`,
+    etag: `"${e.uid}/${e.status}"`,
+  };
+}
+
+/** A new running execution of `jobName` for a RunJobRequest body. */
+function newExecution(jobName: string, body: unknown): { e: StubExecution; args: string[] | null } {
+  const { env, args, timeoutSeconds } = parseOverrides(body);
+  const parent = jobName.split('/jobs/')[0] ?? '';
+  const shortName = `${jobName.split('/').at(-1)}-${shortSuffix()}`;
+  const now = new Date().toISOString();
+  const e: StubExecution = {
+    name: `${jobName}/executions/${shortName}`, shortName, operation: `${parent}/operations/${randomUUID()}`, uid: randomUUID(),
+    createTime: now, envOverrides: env, timeoutSeconds, status: 'running', startTime: now, completionTime: null,
+    retriedCount: null, message: null, attempts: [],
+  };
+  return { e, args };
+}
+
+/** Runs an execution's task locally, retried like Cloud Run retries it. */
+function spawnTask(e: StubExecution, job: string, spawnOpts: NonNullable<RunAdminStubOptions['spawn']>, args: string[] | null): SupervisedTask {
+  return superviseTask({
+    command: process.execPath,
+    args: [spawnOpts.entrypoint, ...(args ?? [])],
+    envFor: (attempt) => ({
+      ...spawnOpts.env,
+      ...e.envOverrides,
+      CLOUD_RUN_JOB: job,
+      CLOUD_RUN_EXECUTION: e.shortName,
+      CLOUD_RUN_TASK_INDEX: '0',
+      CLOUD_RUN_TASK_ATTEMPT: String(attempt),
+      CLOUD_RUN_TASK_COUNT: '1',
+    }),
+    maxRetries: spawnOpts.maxRetries,
+    stdio: spawnOpts.stdio ?? 'stderr',
+    ...(e.timeoutSeconds !== null ? { attemptTimeoutMs: e.timeoutSeconds * 1000 } : {}),
+    killGraceMs: spawnOpts.killGraceMs ?? 10_000,
+  }, {
+    onAttemptStart: (r) => { e.attempts.push(r); },
+  });
+}
+
+/** Answers an injected fault, if one is queued; true when it did. */
+function answerFault(req: IncomingMessage, res: ServerResponse, fault: RunJobFault | undefined): boolean {
+  if (fault === undefined) return false;
+  if (fault === 'reset') req.socket.destroy();
+  else sendError(res, fault, fault === 429 ? 'Quota exceeded for quota metric \'Job run requests\'.' : 'The service is currently unavailable.');
+  return true;
+}
+
 export async function startRunAdminStub(options: RunAdminStubOptions): Promise<RunAdminStub> {
   const { project, location, job } = options;
   const parent = `projects/${project}/locations/${location}`;
@@ -153,69 +271,19 @@ export async function startRunAdminStub(options: RunAdminStubOptions): Promise<R
   const requireAuth = options.requireAuth ?? true;
   const requests: RecordedRequest[] = [];
   const executions: StubExecution[] = [];
-  const faults = { runJob: [...(options.faults?.runJob ?? [])] };
+  const faults = { runJob: [...(options.faults?.runJob ?? [])], getExecution: [...(options.faults?.getExecution ?? [])] };
   const tasks = new Map<string, SupervisedTask>();
   const finished = new Map<string, Promise<StubExecution>>();
 
-  const executionResource = (e: StubExecution): Record<string, unknown> => ({
-    '@type': 'type.googleapis.com/google.cloud.run.v2.Execution',
-    name: e.name,
-    uid: e.uid,
-    job,
-    createTime: e.createTime,
-    ...(e.attempts[0] ? { startTime: e.attempts[0].startedAt.toISOString() } : {}),
-    ...(e.completionTime ? { completionTime: e.completionTime } : {}),
-    taskCount: 1,
-    parallelism: 1,
-    reconciling: e.status === 'running',
-    runningCount: e.status === 'running' ? 1 : 0,
-    succeededCount: e.status === 'succeeded' ? 1 : 0,
-    failedCount: e.status === 'failed' ? 1 : 0,
-    cancelledCount: e.status === 'cancelled' ? 1 : 0,
-    retriedCount: Math.max(0, e.attempts.length - 1),
-  });
-
-  const operationResource = (e: StubExecution): Record<string, unknown> => {
+  const resource = (e: StubExecution, intEnums: boolean) => executionResource(e, project, job, intEnums);
+  const operationResource = (e: StubExecution, intEnums: boolean): Record<string, unknown> => {
     const done = e.status !== 'running';
-    return {
-      name: e.operation,
-      metadata: executionResource(e),
-      done,
-      ...(done ? { response: executionResource(e) } : {}),
-    };
-  };
-
-  const findExecution = (name: string): StubExecution | undefined =>
-    executions.find((e) => e.name === name || e.shortName === name);
-
-  const settle = (e: StubExecution, status: StubExecution['status']): void => {
-    if (e.status !== 'running') return;
-    e.status = status;
-    e.completionTime = new Date().toISOString();
+    return { name: e.operation, metadata: resource(e, intEnums), done, ...(done ? { response: resource(e, intEnums) } : {}) };
   };
 
   const startTask = (e: StubExecution, args: string[] | null): void => {
-    const spawnOpts = options.spawn;
-    if (!spawnOpts) return;
-    const task = superviseTask({
-      command: process.execPath,
-      args: [spawnOpts.entrypoint, ...(args ?? [])],
-      envFor: (attempt) => ({
-        ...spawnOpts.env,
-        ...e.envOverrides,
-        CLOUD_RUN_JOB: job,
-        CLOUD_RUN_EXECUTION: e.shortName,
-        CLOUD_RUN_TASK_INDEX: '0',
-        CLOUD_RUN_TASK_ATTEMPT: String(attempt),
-        CLOUD_RUN_TASK_COUNT: '1',
-      }),
-      maxRetries: spawnOpts.maxRetries,
-      stdio: spawnOpts.stdio ?? 'stderr',
-      ...(e.timeoutSeconds !== null ? { attemptTimeoutMs: e.timeoutSeconds * 1000 } : {}),
-      killGraceMs: spawnOpts.killGraceMs ?? 10_000,
-    }, {
-      onAttemptStart: (r) => { e.attempts.push(r); },
-    });
+    if (!options.spawn) return;
+    const task = spawnTask(e, job, options.spawn, args);
     tasks.set(e.name, task);
     finished.set(e.name, task.done.then((end: TaskEnd) => {
       settle(e, end.outcome === 'succeeded' ? 'succeeded' : end.outcome === 'failed' ? 'failed' : 'cancelled');
@@ -224,11 +292,23 @@ export async function startRunAdminStub(options: RunAdminStubOptions): Promise<R
     }));
   };
 
+  const findExecution = (name: string): StubExecution | undefined =>
+    executions.find((e) => e.name === name || e.shortName === name);
+
+  const settle = (e: StubExecution, status: ExecutionStatus, detail: { retriedCount?: number; message?: string } = {}): void => {
+    if (e.status !== 'running') return;
+    e.status = status;
+    e.completionTime = new Date().toISOString();
+    if (detail.retriedCount !== undefined) e.retriedCount = detail.retriedCount;
+    if (detail.message !== undefined) e.message = detail.message;
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://stub');
     const path = decodeURIComponent(url.pathname);
     const method = req.method ?? 'GET';
     const body = await readBody(req);
+    const intEnums = (url.searchParams.get('$alt') ?? '').includes('enum-encoding=int');
     requests.push({ method, path, query: Object.fromEntries(url.searchParams), headers: req.headers, body });
 
     if (requireAuth && !hasBearerJwt(req.headers)) {
@@ -238,35 +318,17 @@ export async function startRunAdminStub(options: RunAdminStubOptions): Promise<R
     const run = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+\/jobs\/[^/:]+):run$/.exec(path);
     if (run?.[1] && method === 'POST') {
       if (run[1] !== jobName) return sendError(res, 404, `Resource '${run[1]}' was not found`);
-      const fault = faults.runJob.shift();
-      if (fault === 'reset') {
-        req.socket.destroy();
-        return;
-      }
-      if (fault !== undefined) return sendError(res, fault, fault === 429 ? 'Quota exceeded for quota metric \'Job run requests\'.' : 'The service is currently unavailable.');
-      const { env, args, timeoutSeconds } = parseOverrides(body);
-      const shortName = `${job}-${shortSuffix()}`;
-      const e: StubExecution = {
-        name: `${jobName}/executions/${shortName}`,
-        shortName,
-        operation: `${parent}/operations/${randomUUID()}`,
-        uid: randomUUID(),
-        createTime: new Date().toISOString(),
-        envOverrides: env,
-        timeoutSeconds,
-        status: 'running',
-        completionTime: null,
-        attempts: [],
-      };
+      if (answerFault(req, res, faults.runJob.shift())) return;
+      const { e, args } = newExecution(jobName, body);
       executions.push(e);
       startTask(e, args);
-      return sendJson(res, 200, operationResource(e));
+      return sendJson(res, 200, operationResource(e, intEnums));
     }
 
     const op = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+\/operations\/[^/]+)$/.exec(path);
     if (op?.[1] && method === 'GET') {
       const e = executions.find((x) => x.operation === op[1]);
-      return e ? sendJson(res, 200, operationResource(e)) : sendError(res, 404, `Operation '${op[1]}' was not found`);
+      return e ? sendJson(res, 200, operationResource(e, intEnums)) : sendError(res, 404, `Operation '${op[1]}' was not found`);
     }
 
     const cancel = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+\/jobs\/[^/]+\/executions\/[^/:]+):cancel$/.exec(path);
@@ -276,15 +338,16 @@ export async function startRunAdminStub(options: RunAdminStubOptions): Promise<R
       const task = tasks.get(e.name);
       if (task) void task.stop(options.spawn?.killGraceMs ?? 10_000);
       else settle(e, 'cancelled');
-      return sendJson(res, 200, { name: `${parent}/operations/${randomUUID()}`, metadata: executionResource(e), done: false });
+      return sendJson(res, 200, { name: `${parent}/operations/${randomUUID()}`, metadata: resource(e, intEnums), done: false });
     }
 
     const get = /^\/v2\/(projects\/[^/]+\/locations\/[^/]+\/jobs\/[^/]+\/executions\/[^/:]+)$/.exec(path);
     if (get?.[1] && method === 'GET') {
+      if (answerFault(req, res, faults.getExecution.shift())) return;
       const e = findExecution(get[1]);
       if (!e) return sendError(res, 404, `Resource '${get[1]}' was not found`);
-      const { '@type': _type, ...resource } = executionResource(e);
-      return sendJson(res, 200, resource);
+      const { '@type': _type, ...execution } = resource(e, intEnums);
+      return sendJson(res, 200, execution);
     }
 
     return sendError(res, 404, `Method not found: ${method} ${path}`);
@@ -315,10 +378,10 @@ export async function startRunAdminStub(options: RunAdminStubOptions): Promise<R
       if (!p) throw new RangeError(`execution ${name} was not spawned (start the stub with spawn)`);
       return p;
     },
-    completeExecution: (name, status) => {
+    completeExecution: (name, status, detail) => {
       const e = findExecution(name);
       if (!e) throw new RangeError(`unknown execution: ${name}`);
-      settle(e, status);
+      settle(e, status, detail);
     },
     stop: async () => {
       await Promise.all([...tasks.values()].map((t) => t.stop(2_000)));
