@@ -7,6 +7,7 @@
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import { v7 as uuidv7 } from 'uuid';
+import { BoundedLru } from '../shared/bounded-lru.ts';
 import { getNoopPublisher } from '../shared/events-bus/event-publisher.ts';
 import { getApiKeyRing } from '../shared/security/api-keys.ts';
 import { rateLimitPerKey, requireKey } from './auth.ts';
@@ -33,6 +34,11 @@ export const PAGE_CSP_DIRECTIVES = {
   frameAncestors: ["'none'"],
 };
 
+/** Parsed run.json kept for the hot read path (judges, live pages); a run's is about a few KB. */
+const PARSED_RUNS_MAX = 1000;
+/** Outboxes of runs this app committed to lately; an evicted one is simply made again. */
+const OUTBOXES_MAX = 256;
+
 export function resolveContext(deps: AppDeps): AppContext {
   const now = deps.now ?? (() => new Date());
   const newId = deps.newId ?? uuidv7;
@@ -49,6 +55,10 @@ export function resolveContext(deps: AppDeps): AppContext {
     newId,
     decideContext: () => ({ now: now().toISOString(), newId }),
     tails: getRunTails(deps.store, { intervalMs: tailIntervalMs, logger: deps.logger }),
+    caches: {
+      projections: new BoundedLru({ maxEntries: PARSED_RUNS_MAX }),
+      outboxes: new BoundedLru({ maxEntries: OUTBOXES_MAX }),
+    },
     heartbeatMs: deps.heartbeatMs ?? 15_000,
     claimWaitMs: deps.claimWaitMs ?? 3_000,
   };

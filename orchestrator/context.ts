@@ -3,9 +3,12 @@
  * root or a test) and the resolved context every route and run service
  * shares. Nothing here does I/O.
  */
+import type { BoundedLru } from '../shared/bounded-lru.ts';
 import type { Config } from '../shared/config.ts';
 import type { DecideContext } from '../shared/domain/decide.ts';
+import type { RunState } from '../shared/domain/run-state.ts';
 import type { EventPublisher } from '../shared/events-bus/event-publisher.ts';
+import type { Outbox } from '../shared/run-log/outbox.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ApiKeyRing } from '../shared/security/api-keys.ts';
 import type { RunStore } from '../shared/store/run-store.ts';
@@ -41,6 +44,17 @@ export interface AppDeps {
   claimWaitMs?: number;
 }
 
+/**
+ * The app's process-local caches, made once per app by its composition
+ * (never module state), each a bounded LRU.
+ */
+export interface AppCaches {
+  /** Parsed run.json by run id, valid while the object's generation is the one read. */
+  projections: BoundedLru<string, { generation: string; run: { state: RunState; json: string } }>;
+  /** One outbox per run, so the publishes of a run never overlap. */
+  outboxes: BoundedLru<string, Outbox>;
+}
+
 export interface AppContext {
   config: Config;
   store: RunStore;
@@ -55,6 +69,7 @@ export interface AppContext {
   decideContext: () => DecideContext;
   /** Live log tails shared by every SSE client of a run. */
   tails: RunTails;
+  caches: AppCaches;
   heartbeatMs: number;
   claimWaitMs: number;
 }

@@ -7,6 +7,8 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { ZodError } from 'zod';
 import { DomainError } from '../shared/domain/decide.ts';
+import { runVisibility } from '../shared/domain/run-checks.ts';
+import type { RunState } from '../shared/domain/run-state.ts';
 import { ensureError, type Logger } from '../shared/logger.ts';
 import { StoreUnavailableError } from '../shared/store/blob-store.ts';
 import { GenerationMismatchError } from '../shared/store/event-log.ts';
@@ -43,6 +45,30 @@ export const badRequest = (field: string, message: string): HttpError =>
 
 export const notFound = (message: string, field?: string): HttpError =>
   new HttpError(404, 'not_found', message, field ? [{ field, message }] : undefined);
+
+/** Who asks for a run: anyone holding its link (no key), or a key acting as its tenant. */
+export type RunAsker = { by: 'link' } | { by: 'owner'; tenant: string };
+export const BY_LINK: RunAsker = { by: 'link' };
+
+/**
+ * The one rule for answering about a run that cannot be shown. An unknown run
+ * and another tenant's run are the same 404, so a key never learns that
+ * someone else's run exists. A deleted run is 410 to readers by link; to its
+ * owner's commands it is left to the Decider, which refuses it as not_found
+ * (404) and says why ("run is deleted", "run is already deleted"). Returns
+ * `run` when it may be shown (or acted on).
+ */
+export function requireVisibleRun<R extends { state: RunState }>(runId: string, run: R | null, asker: RunAsker): R {
+  const seen = run ? runVisibility(run.state, asker.by === 'owner' ? asker.tenant : undefined) : 'unknown';
+  if (seen === 'unknown' || !run) {
+    const detail = asker.by === 'owner' ? 'no such run for this key' : 'no such run';
+    throw new HttpError(404, 'not_found', `run ${runId} not found`, [{ field: 'id', message: detail }]);
+  }
+  if (seen === 'deleted' && asker.by === 'link') {
+    throw new HttpError(410, 'gone', `run ${runId} was deleted`, [{ field: 'id', message: 'the run was deleted' }]);
+  }
+  return run;
+}
 
 /** Route parameter names as clients see them; the store names them after its keys. */
 const PARAM_OF_KEY_FIELD: Record<string, string> = { runId: 'id', name: 'name', cursor: 'cursor' };

@@ -15,6 +15,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Response, type Router } from 'express';
+import { runVisibility } from '../shared/domain/run-checks.ts';
 import { project, type RunState } from '../shared/domain/run-state.ts';
 import { ensureError } from '../shared/logger.ts';
 import { isRunId } from '../shared/store/keys.ts';
@@ -63,7 +64,7 @@ export async function isViewableRun(store: RunStore, runId: string): Promise<boo
   }
   const tail = await store.readLog(runId, state?.lastSeq ?? 0);
   const folded = state ? project(tail.events, state) : project(tail.events);
-  return folded.lastSeq > 0 && folded.runId === runId && !folded.deleted;
+  return folded.runId === runId && runVisibility(folded) === 'visible';
 }
 
 function sendPage(res: Response, file: string, status = 200): void {

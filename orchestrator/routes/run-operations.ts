@@ -6,11 +6,12 @@
 import type { Request, Response } from 'express';
 import { Router, type RequestHandler } from 'express';
 import type { Command } from '../../shared/domain/decide.ts';
+import { runVisibility } from '../../shared/domain/run-checks.ts';
 import type { RunState } from '../../shared/domain/run-state.ts';
 import { ensureError } from '../../shared/logger.ts';
 import type { AppContext } from '../context.ts';
 import { tenantOf } from '../auth.ts';
-import { HttpError } from '../http-errors.ts';
+import { HttpError, requireVisibleRun } from '../http-errors.ts';
 import { runLinks } from '../links.ts';
 import { nodeParam, runIdParam } from '../request-input.ts';
 import { commit } from '../runs/commit.ts';
@@ -19,9 +20,7 @@ import { chooseModel, GEMINI_KEY_HEADER } from '../runs/model-choice.ts';
 
 /** The run must exist and belong to `tenant`; otherwise 404, exactly as for an unknown run. */
 function requireOwned(state: RunState, runId: string, tenant: string): void {
-  if (state.lastSeq === 0 || state.tenant !== tenant) {
-    throw new HttpError(404, 'not_found', `run ${runId} not found`, [{ field: 'id', message: 'no such run for this key' }]);
-  }
+  requireVisibleRun(runId, { state }, { by: 'owner', tenant });
 }
 
 export function runOperationRoutes(app: AppContext, keyed: RequestHandler[]): Router {
@@ -53,7 +52,8 @@ export function runOperationRoutes(app: AppContext, keyed: RequestHandler[]): Ro
     const by = tenantOf(res);
     const executionId = app.newId();
     await execute(req, res, runId, executionId, (state) => {
-      if (state.lastSeq > 0 && !state.deleted && !state.nodes[node]) {
+      // A deleted run is the Decider's to refuse; a live one must have the node.
+      if (runVisibility(state) === 'visible' && !state.nodes[node]) {
         throw new HttpError(404, 'not_found', `run ${runId} has no node "${node}"`, [{ field: 'node', message: 'no such node in this run' }]);
       }
       return [

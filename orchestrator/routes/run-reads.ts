@@ -1,7 +1,7 @@
 /**
  * Public reads of one run, by link (judges need no key): run.json, the log
  * (JSONL, or live SSE), artifacts, and the seed-compatible aliases. Unknown
- * runs are 404, deleted runs 410. (The run page is the UI's: ui.ts.) A read
+ * runs are 404, deleted runs 410 (requireVisibleRun). (The run page is the UI's: ui.ts.) A read
  * never writes, except to rewrite a run.json that lags behind its log.
  */
 import type { Request, Response } from 'express';
@@ -9,7 +9,7 @@ import { Router } from 'express';
 import { isEventOf, serializeEvent, type StoredEvent } from '../../shared/domain/events.ts';
 import { project } from '../../shared/domain/run-state.ts';
 import type { AppContext } from '../context.ts';
-import { badRequest, HttpError, notFound } from '../http-errors.ts';
+import { badRequest, BY_LINK, notFound, requireVisibleRun } from '../http-errors.ts';
 import { artifactNameParam, queryInt, runIdParam } from '../request-input.ts';
 import { loadVisibleRun } from '../runs/run-reader.ts';
 
@@ -38,11 +38,10 @@ function artifactType(stored: string, name: string): { type: string; download: b
 
 const lines = (events: readonly StoredEvent[]): string => events.map(serializeEvent).join('');
 
-/** The whole log of a visible run: 404 unknown, 410 deleted. */
+/** The whole log of a run that may be shown by link (see requireVisibleRun). */
 async function visibleLog(app: AppContext, runId: string): Promise<StoredEvent[]> {
   const log = await app.store.readLog(runId);
-  if (log.lastSeq === 0) throw new HttpError(404, 'not_found', `run ${runId} not found`, [{ field: 'id', message: 'no such run' }]);
-  if (project(log.events).deleted) throw new HttpError(410, 'gone', `run ${runId} was deleted`, [{ field: 'id', message: 'the run was deleted' }]);
+  requireVisibleRun(runId, { state: project(log.events) }, BY_LINK);
   return log.events;
 }
 

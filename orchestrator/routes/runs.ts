@@ -4,6 +4,7 @@
  * read per run on it, whatever the tenant's total.
  */
 import { Router, type RequestHandler } from 'express';
+import { runVisibility } from '../../shared/domain/run-checks.ts';
 import type { RunState, RunStatus } from '../../shared/domain/run-state.ts';
 import type { AppContext } from '../context.ts';
 import { tenantOf } from '../auth.ts';
@@ -25,7 +26,7 @@ function parseStatus(raw: string | undefined): RunStatus | null {
 /** Run summaries of one index page, in index order; deleted, foreign and not-yet-written runs left out. */
 async function readPage(app: AppContext, tenant: string, runIds: string[]): Promise<RunState[]> {
   const states = await Promise.all(runIds.map((id) => loadRunSummary(app, id)));
-  return states.filter((s): s is RunState => s !== null && !s.deleted && s.tenant === tenant);
+  return states.filter((s): s is RunState => s !== null && runVisibility(s, tenant) === 'visible');
 }
 
 export interface RunListPage {

@@ -11,18 +11,12 @@ import { ensureError } from '../../shared/logger.ts';
 import { decideAndAppend, type Decided } from '../../shared/run-log/decide-and-append.ts';
 import type { AppContext } from '../context.ts';
 
-const outboxes = new WeakMap<AppContext, Map<string, Outbox>>();
-const MAX_OUTBOXES = 256;
-
-/** One outbox per run and app, so publishes for a run never overlap. */
+/** One outbox per run and app (kept in the app's caches), so publishes for a run never overlap. */
 function outboxFor(app: AppContext, runId: string, tenant: string): Outbox {
-  let byRun = outboxes.get(app);
-  if (!byRun) outboxes.set(app, (byRun = new Map()));
-  let outbox = byRun.get(runId);
+  let outbox = app.caches.outboxes.get(runId);
   if (!outbox) {
     outbox = getOutboxPublisher({ store: app.store, publisher: app.publisher, runId, tenant, logger: app.logger });
-    byRun.set(runId, outbox);
-    if (byRun.size > MAX_OUTBOXES) byRun.delete(byRun.keys().next().value as string);
+    app.caches.outboxes.set(runId, outbox);
   }
   return outbox;
 }

@@ -4,11 +4,11 @@
  * so the next reader finds it current). The log is the truth; `run.json` is a
  * cache that may lag behind it, never lead it.
  */
-import { isTerminal, project, type RunState, type RunStatus } from '../../shared/domain/run-state.ts';
+import { project, type RunState, type RunStatus } from '../../shared/domain/run-state.ts';
 import { ensureError } from '../../shared/logger.ts';
 import { serializeProjection } from '../../shared/store/run-store.ts';
 import type { AppContext } from '../context.ts';
-import { HttpError } from '../http-errors.ts';
+import { BY_LINK, requireVisibleRun } from '../http-errors.ts';
 
 export interface LoadedRun {
   state: RunState;
@@ -51,33 +51,15 @@ export async function loadRun(app: AppContext, runId: string, options: { repair?
   const [generation, head] = await Promise.all([app.store.projectionGeneration(runId), app.store.logHead(runId)]);
   if (!head) return null;
   // The hot path of judges and live pages: an unchanged run.json is neither re-read nor re-parsed.
-  const parsed = parsedOf(app.store);
-  const cached = parsed.get(runId);
+  const cached = app.caches.projections.get(runId);
   let current = cached && generation !== null && cached.generation === generation ? cached.run : null;
   if (!current && generation !== null) {
     const stored = await app.store.readProjectionVersion(runId);
     current = parseProjection(stored?.bytes ?? null);
-    if (current && stored) remember(parsed, runId, stored.generation, current);
+    if (current && stored) app.caches.projections.set(runId, { generation: stored.generation, run: current });
   }
   if (current && current.state.lastSeq >= head.lastSeq) return current;
   return rebuild(app, runId, options.repair ?? true);
-}
-
-/** Parsed run.json by run, while its generation holds (LRU, bounded), one cache per store. */
-type ParsedCache = Map<string, { generation: string; run: LoadedRun }>;
-const caches = new WeakMap<object, ParsedCache>();
-const PARSED_MAX = 1000;
-
-function parsedOf(store: object): ParsedCache {
-  let cache = caches.get(store);
-  if (!cache) caches.set(store, (cache = new Map()));
-  return cache;
-}
-
-function remember(parsed: ParsedCache, runId: string, generation: string, run: LoadedRun): void {
-  parsed.delete(runId);
-  parsed.set(runId, { generation, run });
-  if (parsed.size > PARSED_MAX) parsed.delete(parsed.keys().next().value as string);
 }
 
 /**
@@ -91,22 +73,9 @@ export async function loadRunSummary(app: AppContext, runId: string): Promise<Ru
   return (await loadRun(app, runId))?.state ?? null;
 }
 
-/** A run that exists and is not deleted, for the public read routes: 404 unknown, 410 deleted. */
+/** A run that exists and is not deleted, for the public read routes (by link: see requireVisibleRun). */
 export async function loadVisibleRun(app: AppContext, runId: string): Promise<LoadedRun> {
-  const run = await loadRun(app, runId);
-  if (!run) throw new HttpError(404, 'not_found', `run ${runId} not found`, [{ field: 'id', message: 'no such run' }]);
-  if (run.state.deleted) throw new HttpError(410, 'gone', `run ${runId} was deleted`, [{ field: 'id', message: 'the run was deleted' }]);
-  return run;
-}
-
-/** An execution that started and has not ended. */
-export function hasOpenExecution(state: RunState): boolean {
-  return state.executions.some((e) => e.startedAt !== null && e.outcome === null);
-}
-
-/** Nothing more will be appended unless someone acts: terminal, and its executions closed. */
-export function isSettled(state: RunState): boolean {
-  return state.deleted || (isTerminal(state.status) && !hasOpenExecution(state));
+  return requireVisibleRun(runId, await loadRun(app, runId), BY_LINK);
 }
 
 export interface RunSummary {

@@ -7,10 +7,10 @@
  * closed, or deleted) and it has been sent everything.
  */
 import type { StoredEvent } from '../../shared/domain/events.ts';
+import { isSettled } from '../../shared/domain/run-checks.ts';
 import { initialState, isTerminal, project, type RunState } from '../../shared/domain/run-state.ts';
 import { ensureError, type Logger } from '../../shared/logger.ts';
 import type { RunStore } from '../../shared/store/run-store.ts';
-import { isSettled } from './run-reader.ts';
 
 export interface TailSubscriber {
   /** Events in seq order, each exactly once, starting after the subscriber's `after`. */

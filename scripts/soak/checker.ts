@@ -22,6 +22,7 @@
  */
 import stableStringify from 'fast-json-stable-stringify';
 import { isEventOf, type StoredEvent } from '../../shared/domain/events.ts';
+import { isOpenExecution } from '../../shared/domain/run-checks.ts';
 import { isTerminal, project, type RunState } from '../../shared/domain/run-state.ts';
 import { parseLog } from '../../shared/store/event-log.ts';
 import { isRunId } from '../../shared/store/keys.ts';
@@ -263,7 +264,7 @@ function checkSemantics(runId: string, state: RunState, events: readonly StoredE
   if (isTerminal(state.status)) {
     for (const [attempt, seq] of open) add({ kind: 'attempt_never_ended', runId, detail: `the run is ${state.status} but attempt ${attempt} (started at seq ${seq}) never ended` });
     for (const x of state.executions) {
-      if (x.startedAt !== null && x.outcome === null) add({ kind: 'execution_left_open', runId, detail: `the run is ${state.status} but execution ${x.id} (started ${x.startedAt}) never finished` });
+      if (isOpenExecution(x)) add({ kind: 'execution_left_open', runId, detail: `the run is ${state.status} but execution ${x.id} (started ${x.startedAt}) never finished` });
     }
   } else if (requireTerminal && !state.deleted) {
     add({ kind: 'run_not_terminal', runId, detail: `the run is still ${state.status} after the quiesce (${events.length} events)` });
