@@ -166,139 +166,166 @@ function apply(d: RunState, stored: StoredEvent): void {
   // sorts both: known types take their case, anything newer falls to `default`.
   const event = stored as KnownEvent;
   switch (event.type) {
-    case 'run.created': {
-      const x = event.data;
-      const nodes: Record<string, NodeState> = {};
-      for (const n of x.nodes) {
-        nodes[n.id] = { status: 'pending', deps: [...n.deps], attempts: 0, budgetUsed: 0, maxAttempts: n.maxAttempts, lastAttempt: null, artifacts: [] };
-      }
-      d.runId = x.runId;
-      d.tenant = x.tenant;
-      d.label = x.label;
-      d.signature = x.signature;
-      d.params = x.params;
-      d.pipelineVersion = x.pipelineVersion;
-      d.appVersion = x.appVersion;
-      d.llm = x.llm;
-      d.createdAt = event.at;
-      d.nodes = nodes;
-      recount(d);
-      return;
-    }
-    case 'execution.requested':
-      if (d.status !== 'running') d.status = 'queued';
-      d.executions.push({
-        id: event.data.executionId,
-        reason: event.data.reason,
-        requestedAt: event.at,
-        launchedAs: null,
-        startedAt: null,
-        endedAt: null,
-        outcome: null,
-        cloudRunExecution: null,
-        taskAttempts: 0,
-      });
-      return;
-    case 'execution.launched':
-      updateExecution(d, event.data.executionId, (e) => ({ ...e, launchedAs: event.data.name }));
-      return;
-    case 'execution.started': {
-      const x = event.data;
-      if (executionIndex(d, x.executionId) < 0) return;
-      updateExecution(d, x.executionId, (e) => ({
-        ...e,
-        startedAt: e.startedAt ?? event.at,
-        endedAt: null,
-        outcome: null,
-        cloudRunExecution: x.cloudRunExecution ?? e.cloudRunExecution,
-        taskAttempts: e.taskAttempts + 1,
-      }));
-      if (!isTerminal(d.status)) d.status = 'running';
-      return;
-    }
-    case 'execution.finished':
-      updateExecution(d, event.data.executionId, (e) => ({ ...e, endedAt: event.at, outcome: event.data.outcome }));
-      return;
-    case 'node.attempt.started': {
-      const n = d.nodes[event.data.node];
-      if (!n) return;
-      setStatus(d, n, 'running');
-      n.attempts = Math.max(n.attempts, event.data.attempt);
-      n.lastAttempt = { n: event.data.attempt, status: 'running', startedAt: event.at, endedAt: null, error: null };
-      return;
-    }
-    case 'node.attempt.succeeded': {
-      const n = d.nodes[event.data.node];
-      addUsage(d, event.data.usage);
-      if (!n) return;
-      setStatus(d, n, 'succeeded');
-      n.budgetUsed++;
-      n.lastAttempt = endAttempt(n, event.data.attempt, 'succeeded', event.at, null);
-      n.artifacts = event.data.artifacts.map((a) => a.name);
-      return;
-    }
-    case 'node.attempt.failed': {
-      const n = d.nodes[event.data.node];
-      addUsage(d, event.data.usage);
-      if (!n) return;
-      setStatus(d, n, event.data.willRetry ? 'pending' : 'failed');
-      n.budgetUsed++;
-      n.lastAttempt = endAttempt(n, event.data.attempt, 'failed', event.at, event.data.error);
-      return;
-    }
-    case 'node.attempt.abandoned': {
-      const n = d.nodes[event.data.node];
-      if (!n) return;
-      if (n.status === 'running') setStatus(d, n, 'pending');
-      n.lastAttempt = endAttempt(n, event.data.attempt, 'abandoned', event.at, null);
-      return;
-    }
-    case 'node.attempt.cancelled': {
-      const n = d.nodes[event.data.node];
-      if (!n) return;
-      setStatus(d, n, 'cancelled');
-      n.lastAttempt = endAttempt(n, event.data.attempt, 'cancelled', event.at, null);
-      return;
-    }
-    case 'node.retry.requested':
-      d.status = 'queued';
-      d.failure = null;
-      d.cancelRequested = false;
-      for (const id of event.data.reset) {
-        const n = d.nodes[id];
-        if (!n) continue;
-        if (n.status === 'succeeded') n.artifacts = [];
-        setStatus(d, n, 'pending');
-        n.budgetUsed = 0;
-      }
-      return;
-    case 'run.cancel.requested':
-      if (!isTerminal(d.status)) d.cancelRequested = true;
-      return;
-    case 'run.cancelled':
-      for (const id in d.nodes) {
-        const n = d.nodes[id] as NodeState;
-        if (n.status === 'pending' || n.status === 'running') setStatus(d, n, 'cancelled');
-      }
-      d.status = 'cancelled';
-      return;
-    case 'run.completed':
-      d.status = 'succeeded';
-      d.failure = null;
-      return;
-    case 'run.failed':
-      d.status = 'failed';
-      d.failure = { node: event.data.node, reason: event.data.reason };
-      return;
-    case 'run.deleted':
-      d.deleted = true;
-      return;
+    case 'run.created': return runCreated(d, event);
+    case 'execution.requested': return executionRequested(d, event);
+    case 'execution.launched': return executionLaunched(d, event);
+    case 'execution.started': return executionStarted(d, event);
+    case 'execution.finished': return executionFinished(d, event);
+    case 'node.attempt.started': return attemptStarted(d, event);
+    case 'node.attempt.succeeded': return attemptSucceeded(d, event);
+    case 'node.attempt.failed': return attemptFailed(d, event);
+    case 'node.attempt.abandoned': return attemptAbandoned(d, event);
+    case 'node.attempt.cancelled': return attemptCancelled(d, event);
+    case 'node.retry.requested': return retryRequested(d, event);
+    case 'run.cancel.requested': return cancelRequested(d);
+    case 'run.cancelled': return runCancelled(d);
+    case 'run.completed': return runCompleted(d);
+    case 'run.failed': return runFailed(d, event);
+    case 'run.deleted': return runDeleted(d);
     default: {
       // A type from a newer writer: keep its place in the log, change nothing else.
       const exhaustive: never = event;
       return void exhaustive;
     }
   }
+}
+
+type EventOf<T extends KnownEvent['type']> = Extract<KnownEvent, { type: T }>;
+
+function runCreated(d: RunState, event: EventOf<'run.created'>): void {
+  const x = event.data;
+  const nodes: Record<string, NodeState> = {};
+  for (const n of x.nodes) {
+    nodes[n.id] = { status: 'pending', deps: [...n.deps], attempts: 0, budgetUsed: 0, maxAttempts: n.maxAttempts, lastAttempt: null, artifacts: [] };
+  }
+  d.runId = x.runId;
+  d.tenant = x.tenant;
+  d.label = x.label;
+  d.signature = x.signature;
+  d.params = x.params;
+  d.pipelineVersion = x.pipelineVersion;
+  d.appVersion = x.appVersion;
+  d.llm = x.llm;
+  d.createdAt = event.at;
+  d.nodes = nodes;
+  recount(d);
+}
+
+function executionRequested(d: RunState, event: EventOf<'execution.requested'>): void {
+  if (d.status !== 'running') d.status = 'queued';
+  d.executions.push({
+    id: event.data.executionId,
+    reason: event.data.reason,
+    requestedAt: event.at,
+    launchedAs: null,
+    startedAt: null,
+    endedAt: null,
+    outcome: null,
+    cloudRunExecution: null,
+    taskAttempts: 0,
+  });
+}
+
+function executionLaunched(d: RunState, event: EventOf<'execution.launched'>): void {
+  updateExecution(d, event.data.executionId, (e) => ({ ...e, launchedAs: event.data.name }));
+}
+
+function executionStarted(d: RunState, event: EventOf<'execution.started'>): void {
+  const x = event.data;
+  if (executionIndex(d, x.executionId) < 0) return;
+  updateExecution(d, x.executionId, (e) => ({
+    ...e,
+    startedAt: e.startedAt ?? event.at,
+    endedAt: null,
+    outcome: null,
+    cloudRunExecution: x.cloudRunExecution ?? e.cloudRunExecution,
+    taskAttempts: e.taskAttempts + 1,
+  }));
+  if (!isTerminal(d.status)) d.status = 'running';
+}
+
+function executionFinished(d: RunState, event: EventOf<'execution.finished'>): void {
+  updateExecution(d, event.data.executionId, (e) => ({ ...e, endedAt: event.at, outcome: event.data.outcome }));
+}
+
+function attemptStarted(d: RunState, event: EventOf<'node.attempt.started'>): void {
+  const n = d.nodes[event.data.node];
+  if (!n) return;
+  setStatus(d, n, 'running');
+  n.attempts = Math.max(n.attempts, event.data.attempt);
+  n.lastAttempt = { n: event.data.attempt, status: 'running', startedAt: event.at, endedAt: null, error: null };
+}
+
+function attemptSucceeded(d: RunState, event: EventOf<'node.attempt.succeeded'>): void {
+  const n = d.nodes[event.data.node];
+  addUsage(d, event.data.usage);
+  if (!n) return;
+  setStatus(d, n, 'succeeded');
+  n.budgetUsed++;
+  n.lastAttempt = endAttempt(n, event.data.attempt, 'succeeded', event.at, null);
+  n.artifacts = event.data.artifacts.map((a) => a.name);
+}
+
+function attemptFailed(d: RunState, event: EventOf<'node.attempt.failed'>): void {
+  const n = d.nodes[event.data.node];
+  addUsage(d, event.data.usage);
+  if (!n) return;
+  setStatus(d, n, event.data.willRetry ? 'pending' : 'failed');
+  n.budgetUsed++;
+  n.lastAttempt = endAttempt(n, event.data.attempt, 'failed', event.at, event.data.error);
+}
+
+function attemptAbandoned(d: RunState, event: EventOf<'node.attempt.abandoned'>): void {
+  const n = d.nodes[event.data.node];
+  if (!n) return;
+  if (n.status === 'running') setStatus(d, n, 'pending');
+  n.lastAttempt = endAttempt(n, event.data.attempt, 'abandoned', event.at, null);
+}
+
+function attemptCancelled(d: RunState, event: EventOf<'node.attempt.cancelled'>): void {
+  const n = d.nodes[event.data.node];
+  if (!n) return;
+  setStatus(d, n, 'cancelled');
+  n.lastAttempt = endAttempt(n, event.data.attempt, 'cancelled', event.at, null);
+}
+
+function retryRequested(d: RunState, event: EventOf<'node.retry.requested'>): void {
+  d.status = 'queued';
+  d.failure = null;
+  d.cancelRequested = false;
+  for (const id of event.data.reset) {
+    const n = d.nodes[id];
+    if (!n) continue;
+    if (n.status === 'succeeded') n.artifacts = [];
+    setStatus(d, n, 'pending');
+    n.budgetUsed = 0;
+  }
+}
+
+function cancelRequested(d: RunState): void {
+  if (!isTerminal(d.status)) d.cancelRequested = true;
+}
+
+function runCancelled(d: RunState): void {
+  for (const id in d.nodes) {
+    const n = d.nodes[id] as NodeState;
+    if (n.status === 'pending' || n.status === 'running') setStatus(d, n, 'cancelled');
+  }
+  d.status = 'cancelled';
+}
+
+function runCompleted(d: RunState): void {
+  d.status = 'succeeded';
+  d.failure = null;
+}
+
+function runFailed(d: RunState, event: EventOf<'run.failed'>): void {
+  d.status = 'failed';
+  d.failure = { node: event.data.node, reason: event.data.reason };
+}
+
+function runDeleted(d: RunState): void {
+  d.deleted = true;
 }
 
 /** Attempts that were started and never ended (their execution died). */
