@@ -14,10 +14,11 @@ import {
   type ExecutionReason,
   type NewEvent,
   type RunCreatedData,
+  type RunFailureCode,
   type TokenUsage,
 } from './events.ts';
 import { downstreamOf } from './pipeline.ts';
-import { findExecution, hasOpenExecution, isOpenExecution, isRunningAttempt, runExists } from './run-checks.ts';
+import { findExecution, hasOpenExecution, isOpenExecution, isRunningAttempt, runExists, unfinishedExecution } from './run-checks.ts';
 import { isTerminal, openAttempts, type NodeState, type RunState } from './run-state.ts';
 
 export type Command =
@@ -25,7 +26,8 @@ export type Command =
   | { type: 'RequestExecution'; executionId: string; reason: ExecutionReason; by?: string }
   | { type: 'RecordLaunch'; executionId: string; backend: string; name: string }
   | { type: 'StartExecution'; executionId: string; cloudRunExecution?: string; taskAttempt?: number }
-  | { type: 'FinishExecution'; executionId: string; outcome: ExecutionOutcome }
+  | { type: 'FinishExecution'; executionId: string; outcome: ExecutionOutcome; reason?: string }
+  | { type: 'RecordHeartbeat'; executionId: string; leaseExpiresAt: string }
   | { type: 'StartAttempt'; node: string; executionId: string }
   | { type: 'SucceedAttempt'; node: string; attempt: number; durationMs: number; artifacts: ArtifactRef[]; usage?: TokenUsage }
   | {
@@ -43,7 +45,7 @@ export type Command =
   | { type: 'RequestCancel'; by: string }
   | { type: 'ConfirmCancel' }
   | { type: 'CompleteRun' }
-  | { type: 'FailRun'; node: string | null; reason: string }
+  | { type: 'FailRun'; node: string | null; reason: string; code?: RunFailureCode }
   | { type: 'DeleteRun'; by: string };
 
 export type DomainErrorCode = 'not_found' | 'conflict' | 'invalid';
@@ -94,6 +96,7 @@ export function decide(command: Command, state: RunState, ctx: DecideContext): N
     case 'RecordLaunch': return recordLaunch(command, state, emit);
     case 'StartExecution': return startExecution(command, state, emit);
     case 'FinishExecution': return finishExecution(command, state, emit);
+    case 'RecordHeartbeat': return recordHeartbeat(command, state, emit);
     case 'StartAttempt': return startAttempt(command, state, emit);
     case 'SucceedAttempt': return succeedAttempt(command, state, emit);
     case 'FailAttempt': return failAttempt(command, state, emit);
@@ -123,6 +126,11 @@ function requestExecution(command: CommandOf<'RequestExecution'>, state: RunStat
   // A pending cancel does not block a new execution: if the one that should honour it
   // died, the new one confirms the cancel at once and closes the run (else it never would).
   if (findExecution(state, command.executionId)) return [];
+  // A resume or a recovery never runs beside a live execution: close a dead one first (the reconciler does).
+  const unfinished = unfinishedExecution(state);
+  if (unfinished && (command.reason === 'resume' || command.reason === 'recover')) {
+    throw conflict(`execution ${unfinished.id} of this run is still ${unfinished.startedAt ? 'running' : 'starting'}`);
+  }
   return [emit('execution.requested', { executionId: command.executionId, reason: command.reason, ...(command.by ? { by: command.by } : {}) })];
 }
 
@@ -165,7 +173,14 @@ function finishExecution(command: CommandOf<'FinishExecution'>, state: RunState,
   const e = findExecution(state, command.executionId);
   if (!e) throw new DomainError('not_found', 'unknown execution');
   if (e.outcome !== null) return [];
-  return [emit('execution.finished', { executionId: command.executionId, outcome: command.outcome })];
+  return [emit('execution.finished', { executionId: command.executionId, outcome: command.outcome, ...(command.reason ? { reason: command.reason } : {}) })];
+}
+
+function recordHeartbeat(command: CommandOf<'RecordHeartbeat'>, state: RunState, emit: Emit): NewEvent[] {
+  requireRun(state);
+  const e = findExecution(state, command.executionId);
+  if (!e || !isOpenExecution(e)) return [];
+  return [emit('execution.heartbeat', { executionId: command.executionId, leaseExpiresAt: command.leaseExpiresAt })];
 }
 
 function startAttempt(command: CommandOf<'StartAttempt'>, state: RunState, emit: Emit): NewEvent[] {
@@ -269,7 +284,8 @@ function completeRun(state: RunState, emit: Emit): NewEvent[] {
 function failRun(command: CommandOf<'FailRun'>, state: RunState, emit: Emit): NewEvent[] {
   requireRun(state);
   if (isTerminal(state.status)) return [];
-  return [emit('run.failed', { node: command.node, reason: command.reason })];
+  const code = command.code ?? (command.node ? 'node_failed' : undefined);
+  return [emit('run.failed', { node: command.node, reason: command.reason, ...(code ? { code } : {}) })];
 }
 
 function deleteRun(command: CommandOf<'DeleteRun'>, state: RunState, emit: Emit): NewEvent[] {

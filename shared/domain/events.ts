@@ -7,8 +7,12 @@
 
 export const EVENT_VERSION = 1;
 
-export type ExecutionReason = 'build' | 'retry' | 'resume';
-export type ExecutionOutcome = 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+export type ExecutionReason = 'build' | 'retry' | 'resume' | 'recover';
+/** `lost`: the reconciler closed it (the platform says it ended, or its lease expired unrenewed). */
+export type ExecutionOutcome = 'succeeded' | 'failed' | 'cancelled' | 'interrupted' | 'lost';
+
+/** Why a run failed, for machines; `reason` says it for people. */
+export type RunFailureCode = 'node_failed' | 'executions_exhausted' | 'deadline' | 'invalid_params';
 
 export interface AttemptError {
   code: string;
@@ -32,6 +36,8 @@ export interface PipelineNodeSnapshot {
   id: string;
   deps: string[];
   maxAttempts: number;
+  /** One attempt's time limit; absent in logs written before timeouts existed (no limit). */
+  timeoutMs?: number;
 }
 
 /** Where the run's model key came from; never the key itself. */
@@ -52,6 +58,8 @@ export interface RunCreatedData {
   appVersion: string;
   nodes: PipelineNodeSnapshot[];
   llm: LlmSnapshot;
+  /** The run fails with code `deadline` if it has not settled by then (ISO time); absent: no deadline. */
+  deadlineAt?: string;
 }
 
 export interface EventDataByType {
@@ -60,7 +68,9 @@ export interface EventDataByType {
   /** The launcher accepted the request; `name` is e.g. the Cloud Run execution name. */
   'execution.launched': { executionId: string; backend: string; name: string };
   'execution.started': { executionId: string; cloudRunExecution?: string; taskAttempt?: number };
-  'execution.finished': { executionId: string; outcome: ExecutionOutcome };
+  'execution.finished': { executionId: string; outcome: ExecutionOutcome; reason?: string };
+  /** The lease was renewed: the execution is alive until `leaseExpiresAt` at least. */
+  'execution.heartbeat': { executionId: string; leaseExpiresAt: string };
   'node.attempt.started': { node: string; attempt: number; executionId: string };
   'node.attempt.succeeded': {
     node: string;
@@ -86,7 +96,7 @@ export interface EventDataByType {
   'run.cancel.requested': { by: string };
   'run.cancelled': Record<string, never>;
   'run.completed': Record<string, never>;
-  'run.failed': { node: string | null; reason: string };
+  'run.failed': { node: string | null; reason: string; code?: RunFailureCode };
   'run.deleted': { by: string };
 }
 
@@ -98,6 +108,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'execution.launched',
   'execution.started',
   'execution.finished',
+  'execution.heartbeat',
   'node.attempt.started',
   'node.attempt.succeeded',
   'node.attempt.failed',

@@ -28,6 +28,18 @@ export function isOpenExecution(execution: ExecutionState): boolean {
   return execution.startedAt !== null && execution.outcome === null;
 }
 
+/**
+ * The execution that has not finished, started or not (at most one is ever
+ * unfinished; the newest wins): what a resume or a recovery must wait for.
+ */
+export function unfinishedExecution(state: RunState): ExecutionState | null {
+  for (let i = state.executions.length - 1; i >= 0; i--) {
+    const e = state.executions[i] as ExecutionState;
+    if (e.outcome === null) return e;
+  }
+  return null;
+}
+
 export function hasOpenExecution(state: RunState): boolean {
   return state.executions.some(isOpenExecution);
 }

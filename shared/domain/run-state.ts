@@ -4,7 +4,7 @@
  * a recorded event — a fact that makes no sense for the state is ignored, not
  * fatal, because the log is the truth and the fold must always be possible.
  */
-import { type AttemptError, type ExecutionOutcome, type ExecutionReason, type LlmSnapshot, type KnownEvent, type StoredEvent } from './events.ts';
+import { type AttemptError, type ExecutionOutcome, type ExecutionReason, type LlmSnapshot, type KnownEvent, type RunFailureCode, type StoredEvent } from './events.ts';
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export type NodeStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -27,6 +27,8 @@ export interface NodeState {
   maxAttempts: number;
   lastAttempt: LastAttempt | null;
   artifacts: string[];
+  /** One attempt's time limit in ms; null: none (runs created before timeouts existed). */
+  timeoutMs: number | null;
 }
 
 export interface ExecutionState {
@@ -34,9 +36,17 @@ export interface ExecutionState {
   reason: ExecutionReason;
   requestedAt: string;
   launchedAs: string | null;
+  /** When the launcher last answered for it (a relaunch moves it). */
+  launchedAt: string | null;
   startedAt: string | null;
+  /** The last lease renewal the execution recorded: its heartbeat. */
+  heartbeatAt: string | null;
+  /** Until when its lease holds, as of the last heartbeat. */
+  leaseExpiresAt: string | null;
   endedAt: string | null;
   outcome: ExecutionOutcome | null;
+  /** Why it ended, when someone other than the execution closed it (the reconciler's `lost`). */
+  endReason: string | null;
   cloudRunExecution: string | null;
   taskAttempts: number;
 }
@@ -60,7 +70,9 @@ export interface RunState {
   nodes: Record<string, NodeState>;
   executions: ExecutionState[];
   usage: { promptTokens: number; outputTokens: number };
-  failure: { node: string | null; reason: string } | null;
+  failure: { node: string | null; reason: string; code: RunFailureCode } | null;
+  /** The run fails with code `deadline` if it has not settled by then; null: no deadline. */
+  deadlineAt: string | null;
 }
 
 export function initialState(): RunState {
@@ -84,6 +96,7 @@ export function initialState(): RunState {
     executions: [],
     usage: { promptTokens: 0, outputTokens: 0 },
     failure: null,
+    deadlineAt: null,
   };
 }
 
@@ -171,6 +184,7 @@ function apply(d: RunState, stored: StoredEvent): void {
     case 'execution.launched': return executionLaunched(d, event);
     case 'execution.started': return executionStarted(d, event);
     case 'execution.finished': return executionFinished(d, event);
+    case 'execution.heartbeat': return executionHeartbeat(d, event);
     case 'node.attempt.started': return attemptStarted(d, event);
     case 'node.attempt.succeeded': return attemptSucceeded(d, event);
     case 'node.attempt.failed': return attemptFailed(d, event);
@@ -196,7 +210,16 @@ function runCreated(d: RunState, event: EventOf<'run.created'>): void {
   const x = event.data;
   const nodes: Record<string, NodeState> = {};
   for (const n of x.nodes) {
-    nodes[n.id] = { status: 'pending', deps: [...n.deps], attempts: 0, budgetUsed: 0, maxAttempts: n.maxAttempts, lastAttempt: null, artifacts: [] };
+    nodes[n.id] = {
+      status: 'pending',
+      deps: [...n.deps],
+      attempts: 0,
+      budgetUsed: 0,
+      maxAttempts: n.maxAttempts,
+      lastAttempt: null,
+      artifacts: [],
+      timeoutMs: n.timeoutMs ?? null,
+    };
   }
   d.runId = x.runId;
   d.tenant = x.tenant;
@@ -207,6 +230,7 @@ function runCreated(d: RunState, event: EventOf<'run.created'>): void {
   d.appVersion = x.appVersion;
   d.llm = x.llm;
   d.createdAt = event.at;
+  d.deadlineAt = x.deadlineAt ?? null;
   d.nodes = nodes;
   recount(d);
 }
@@ -218,16 +242,20 @@ function executionRequested(d: RunState, event: EventOf<'execution.requested'>):
     reason: event.data.reason,
     requestedAt: event.at,
     launchedAs: null,
+    launchedAt: null,
     startedAt: null,
+    heartbeatAt: null,
+    leaseExpiresAt: null,
     endedAt: null,
     outcome: null,
+    endReason: null,
     cloudRunExecution: null,
     taskAttempts: 0,
   });
 }
 
 function executionLaunched(d: RunState, event: EventOf<'execution.launched'>): void {
-  updateExecution(d, event.data.executionId, (e) => ({ ...e, launchedAs: event.data.name }));
+  updateExecution(d, event.data.executionId, (e) => ({ ...e, launchedAs: event.data.name, launchedAt: event.at }));
 }
 
 function executionStarted(d: RunState, event: EventOf<'execution.started'>): void {
@@ -245,7 +273,13 @@ function executionStarted(d: RunState, event: EventOf<'execution.started'>): voi
 }
 
 function executionFinished(d: RunState, event: EventOf<'execution.finished'>): void {
-  updateExecution(d, event.data.executionId, (e) => ({ ...e, endedAt: event.at, outcome: event.data.outcome }));
+  updateExecution(d, event.data.executionId, (e) => ({ ...e, endedAt: event.at, outcome: event.data.outcome, endReason: event.data.reason ?? null }));
+}
+
+function executionHeartbeat(d: RunState, event: EventOf<'execution.heartbeat'>): void {
+  updateExecution(d, event.data.executionId, (e) =>
+    e.outcome === null ? { ...e, heartbeatAt: event.at, leaseExpiresAt: event.data.leaseExpiresAt } : e,
+  );
 }
 
 function attemptStarted(d: RunState, event: EventOf<'node.attempt.started'>): void {
@@ -321,7 +355,7 @@ function runCompleted(d: RunState): void {
 
 function runFailed(d: RunState, event: EventOf<'run.failed'>): void {
   d.status = 'failed';
-  d.failure = { node: event.data.node, reason: event.data.reason };
+  d.failure = { node: event.data.node, reason: event.data.reason, code: event.data.code ?? (event.data.node ? 'node_failed' : 'invalid_params') };
 }
 
 function runDeleted(d: RunState): void {

@@ -68,6 +68,8 @@ export const keys = {
   artifactPrefix: (runId: string) => `runs/${checkRunId(runId)}/artifacts/`,
   artifact: (runId: string, name: string) => `runs/${checkRunId(runId)}/artifacts/${checkArtifactName(name)}`,
   indexPrefix: (tenant: string) => `tenants/${checkTenant(tenant)}/runs/`,
+  activePrefix: 'active/',
+  activeEntry: (runId: string) => `active/${checkRunId(runId)}`,
   indexEntry: (tenant: string, runId: string) => `tenants/${checkTenant(tenant)}/runs/${invertRunId(checkRunId(runId))}`,
   claim: (tenant: string, signature: string) =>
     `tenants/${checkTenant(tenant)}/signatures/${checkSignature(signature).slice('sha256:'.length)}`,

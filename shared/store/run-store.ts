@@ -11,6 +11,7 @@
  */
 import type { ArtifactRef, PendingEvent } from '../domain/events.ts';
 import type { RunState } from '../domain/run-state.ts';
+import { getActiveRuns, type ActiveRuns } from './active-runs.ts';
 import * as artifacts from './artifacts.ts';
 import type { StoredArtifact } from './artifacts.ts';
 import type { BlobStore } from './blob-store.ts';
@@ -25,6 +26,7 @@ import { getPublishCursors, type PublishCursors } from './publish-cursors.ts';
 import * as index from './run-index.ts';
 import type { RunPage } from './run-index.ts';
 
+export type { ActiveRunPage, ActiveRuns } from './active-runs.ts';
 export type { StoredArtifact } from './artifacts.ts';
 export { sha256Hex } from './artifacts.ts';
 export type { Claim } from './claims.ts';
@@ -79,6 +81,8 @@ export interface RunStore {
   readonly leases: LeaseStore;
   /** The outbox's publish cursor of each run. */
   readonly cursors: PublishCursors;
+  /** Runs not yet settled, for the reconciler's sweep (O(active), not O(all runs)). */
+  readonly activeRuns: ActiveRuns;
 }
 
 export interface RunStoreParts {
@@ -119,5 +123,6 @@ export function getRunStore(parts: RunStoreParts): RunStore {
 
     leases: getLeaseStore(blobs),
     cursors: getPublishCursors(blobs),
+    activeRuns: getActiveRuns(blobs),
   };
 }

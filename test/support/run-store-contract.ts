@@ -13,6 +13,7 @@ import { InvalidKeyError } from '../../shared/store/keys.ts';
 import type { RunStore } from '../../shared/store/run-store.ts';
 import { describeClaims } from './claim-contract.ts';
 import { describeCursors } from './cursor-contract.ts';
+import { describeActiveRuns } from './active-runs-contract.ts';
 import { describeRunIndex } from './index-contract.ts';
 import { describeLeases } from './lease-contract.ts';
 import { describeProjections } from './projection-contract.ts';
@@ -157,6 +158,7 @@ export function describeRunStore(name: string, factory: StoreFactory): void {
   describeProjections(name, factory);
   describeClaims(name, factory);
   describeRunIndex(name, factory);
+  describeActiveRuns(name, factory);
   describeLeases(name, factory);
   describeCursors(name, factory);
 }

@@ -75,9 +75,43 @@ describe('decide', () => {
       { type: 'CreateRun', data: createdData() },
       { type: 'RequestExecution', executionId: 'e1', reason: 'build' },
       { type: 'StartExecution', executionId: 'e1' },
-      { type: 'RequestExecution', executionId: 'e2', reason: 'resume' },
     ]);
-    given(h).when({ type: 'StartExecution', executionId: 'e2' }).thenTypes('execution.finished', 'execution.started');
+    // Started by hand beside a dead e1 (no request on record): the request is recorded, e1 closed.
+    given(h).when({ type: 'StartExecution', executionId: 'e2' }).thenTypes('execution.requested', 'execution.finished', 'execution.started');
+  });
+
+  it('refuses a resume or a recovery while an execution is unfinished, and allows it once that one is closed', () => {
+    const h = run([
+      { type: 'CreateRun', data: createdData() },
+      { type: 'RequestExecution', executionId: 'e1', reason: 'build' },
+    ]);
+    given(h).when({ type: 'RequestExecution', executionId: 'e2', reason: 'resume' }).thenRefused('conflict', /e1 of this run is still starting/);
+    const started = step(h, { type: 'StartExecution', executionId: 'e1' });
+    given(started).when({ type: 'RequestExecution', executionId: 'e2', reason: 'recover' }).thenRefused('conflict', /still running/);
+    const lost = step(started, { type: 'FinishExecution', executionId: 'e1', outcome: 'lost', reason: 'its lease expired' });
+    expect(given(lost).state.executions[0]).to.deep.include({ outcome: 'lost', endReason: 'its lease expired' });
+    given(lost).when({ type: 'RequestExecution', executionId: 'e2', reason: 'resume' }).thenTypes('execution.requested');
+  });
+
+  it('records heartbeats of an open execution only', () => {
+    const h = run([
+      { type: 'CreateRun', data: createdData() },
+      { type: 'RequestExecution', executionId: 'e1', reason: 'build' },
+    ]);
+    given(h).when({ type: 'RecordHeartbeat', executionId: 'e1', leaseExpiresAt: '2026-11-27T10:00:30.000Z' }).thenTypes();
+    const started = step(h, { type: 'StartExecution', executionId: 'e1' });
+    const s = given(started).when({ type: 'RecordHeartbeat', executionId: 'e1', leaseExpiresAt: '2026-11-27T10:00:30.000Z' }).thenState();
+    expect(s.executions[0]).to.deep.include({ leaseExpiresAt: '2026-11-27T10:00:30.000Z', heartbeatAt: '2026-11-27T10:00:00.000Z' });
+  });
+
+  it('gives a failed run a machine-readable code beside its reason', () => {
+    const h = run([{ type: 'CreateRun', data: createdData() }]);
+    expect(given(h).when({ type: 'FailRun', node: 'charter', reason: 'node charter failed: x' }).thenState().failure).to.deep.equal({
+      node: 'charter',
+      reason: 'node charter failed: x',
+      code: 'node_failed',
+    });
+    expect(given(h).when({ type: 'FailRun', node: null, code: 'deadline', reason: 'past its deadline' }).thenState().failure?.code).to.equal('deadline');
   });
 
   it('operator retry resets the node and everything downstream with a fresh budget', () => {

@@ -1,0 +1,154 @@
+/**
+ * The reconciler's decision: compare what a run's log says with what the
+ * platform and the lease say, and decide what closes a dead execution and
+ * what comes next. Pure: the orchestrator's reconcile service gathers the
+ * observations (lease, platform) and the clock, and appends what this returns
+ * through the Decider, on the newest state — so a job that finished between
+ * the observation and the append makes these commands no-ops.
+ *
+ * The cases, in order:
+ * - terminal run: only tidy up an execution left open by a job that died after
+ *   the terminal event (it ends `lost`, no recovery);
+ * - no open execution on a live run (a crash between two appends of a build or
+ *   a retry): request one, after the grace period;
+ * - requested, not started: launch it again (same id; the lease makes a
+ *   duplicate harmless) once the grace period is over, unless the platform
+ *   says it is still starting; if the platform says it ended, it is lost;
+ * - started, not finished: lost when the platform says it ended, or when its
+ *   lease expired with nobody renewing it;
+ * - lost → open attempts abandoned, then recover with a new execution while
+ *   the budget (`maxExecutions`) allows, else the run fails, code
+ *   `executions_exhausted`, with a message a judge can read.
+ */
+import type { Command } from './decide.ts';
+import { unfinishedExecution } from './run-checks.ts';
+import { openAttempts, isTerminal, type ExecutionState, type RunState } from './run-state.ts';
+
+export interface ReconcilePolicy {
+  /** How long a requested execution may stay unstarted (or a run without one) before the reconciler acts. */
+  launchGraceMs: number;
+  /** Executions a run may use since its last operator retry or resume, recoveries included. */
+  maxExecutions: number;
+}
+
+/** What the platform (Cloud Run, the local supervisor) says of one execution. */
+export type PlatformView =
+  | { state: 'running' }
+  | { state: 'ended'; outcome: 'succeeded' | 'failed' | 'cancelled'; reason: string }
+  | { state: 'unknown' };
+
+/** What `lease.json` says: who holds the run and until when. */
+export interface LeaseView {
+  executionId: string;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+  /** False when the holder is known to be gone (a pid on this host that no longer exists). */
+  holderAlive: boolean;
+}
+
+export interface Observation {
+  /** Epoch milliseconds. */
+  now: number;
+  lease: LeaseView | null;
+  /** Of the run's open execution; `unknown` when there is none or nobody can tell. */
+  platform: PlatformView;
+}
+
+export interface Reconciliation {
+  /** Appended in order through the Decider. */
+  commands: Command[];
+  /** An execution to launch once the commands are durable (a new one, or the same one again). */
+  launch: string | null;
+  /** One line for the log: what was seen and what was done. */
+  why: string;
+}
+
+const NOTHING: Reconciliation = { commands: [], launch: null, why: 'healthy' };
+
+/** Executions used since the last operator retry or resume (which grant a fresh budget). */
+export function executionsUsed(state: RunState): number {
+  let used = 0;
+  for (let i = state.executions.length - 1; i >= 0; i--) {
+    used++;
+    const reason = (state.executions[i] as ExecutionState).reason;
+    if (reason === 'retry' || reason === 'resume') break;
+  }
+  return used;
+}
+
+/** Why a started execution is dead, or null while it is (or may be) alive. */
+function deathOf(open: ExecutionState, obs: Observation): string | null {
+  if (obs.platform.state === 'ended') return obs.platform.reason;
+  const lease = obs.lease;
+  if (lease && lease.executionId !== open.id && lease.expiresAt > obs.now && lease.holderAlive) {
+    return null; // another execution holds the run and is taking over: its start closes this one
+  }
+  if (!lease) return 'its lease is gone and the log was never closed';
+  if (lease.executionId !== open.id) return `its lease passed to ${lease.executionId}, which is gone too`;
+  if (!lease.holderAlive) return 'its job process is gone';
+  if (lease.expiresAt <= obs.now) {
+    return `its lease expired at ${new Date(lease.expiresAt).toISOString()} with no renewal (no heartbeat since)`;
+  }
+  return null;
+}
+
+function ms(iso: string): number {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? 0 : t;
+}
+
+/** After an execution is closed: confirm a pending cancel, recover, or give up. */
+function next(state: RunState, lostReason: string, policy: ReconcilePolicy, newExecutionId: () => string): Pick<Reconciliation, 'commands' | 'launch'> {
+  if (state.cancelRequested) return { commands: [{ type: 'ConfirmCancel' }], launch: null };
+  if (executionsUsed(state) < policy.maxExecutions) {
+    const executionId = newExecutionId();
+    return { commands: [{ type: 'RequestExecution', executionId, reason: 'recover', by: 'reconciler' }], launch: executionId };
+  }
+  const reason =
+    `The run was stopped after using all ${policy.maxExecutions} execution${policy.maxExecutions === 1 ? '' : 's'} it may use ` +
+    `(RUN_MAX_EXECUTIONS): the last one was lost because ${lostReason}.`;
+  return { commands: [{ type: 'FailRun', node: null, code: 'executions_exhausted', reason }], launch: null };
+}
+
+function closeLost(state: RunState, open: ExecutionState, reason: string): Command[] {
+  const commands: Command[] = [{ type: 'FinishExecution', executionId: open.id, outcome: 'lost', reason }];
+  for (const a of openAttempts(state)) commands.push({ type: 'AbandonAttempt', node: a.node, attempt: a.attempt, reason: `execution lost: ${reason}` });
+  return commands;
+}
+
+export function reconcile(state: RunState, obs: Observation, policy: ReconcilePolicy, newExecutionId: () => string): Reconciliation {
+  if (state.lastSeq === 0 || state.deleted) return NOTHING;
+  const open = unfinishedExecution(state);
+
+  if (isTerminal(state.status)) {
+    if (!open || open.startedAt === null) return NOTHING;
+    const reason = deathOf(open, obs);
+    if (reason === null) return NOTHING;
+    return { commands: closeLost(state, open, reason), launch: null, why: `closed execution ${open.id} of a ${state.status} run: ${reason}` };
+  }
+
+  if (!open) {
+    if (obs.now - ms(state.updatedAt) < policy.launchGraceMs) return NOTHING;
+    const then = next(state, 'no execution was ever requested for the latest work', policy, newExecutionId);
+    return { ...then, why: 'a live run had no execution' };
+  }
+
+  if (open.startedAt === null) {
+    if (obs.platform.state === 'ended') {
+      const reason = `the platform ended it before it started: ${obs.platform.reason}`;
+      return { ...withClose(state, open, reason, policy, newExecutionId), why: `execution ${open.id} lost before starting` };
+    }
+    const since = ms(open.launchedAt ?? open.requestedAt);
+    if (obs.platform.state === 'running' || obs.now - since < policy.launchGraceMs) return NOTHING;
+    return { commands: [], launch: open.id, why: `execution ${open.id} requested ${open.launchedAt ? 'and launched ' : ''}but not started: launching it again` };
+  }
+
+  const reason = deathOf(open, obs);
+  if (reason === null) return NOTHING;
+  return { ...withClose(state, open, reason, policy, newExecutionId), why: `execution ${open.id} lost: ${reason}` };
+}
+
+function withClose(state: RunState, open: ExecutionState, reason: string, policy: ReconcilePolicy, newExecutionId: () => string): Pick<Reconciliation, 'commands' | 'launch'> {
+  const then = next(state, reason, policy, newExecutionId);
+  return { commands: [...closeLost(state, open, reason), ...then.commands], launch: then.launch };
+}
