@@ -25,8 +25,6 @@ import { unfinishedExecution } from './run-checks.ts';
 import { openAttempts, isTerminal, type ExecutionState, type RunState } from './run-state.ts';
 
 export interface ReconcilePolicy {
-  /** How long a requested execution may stay unstarted (or a run without one) before the reconciler acts. */
-  launchGraceMs: number;
   /** Executions a run may use since its last operator retry or resume, recoveries included. */
   maxExecutions: number;
 }
@@ -40,15 +38,21 @@ export type PlatformView =
 /** What `lease.json` says: who holds the run and until when. */
 export interface LeaseView {
   executionId: string;
-  /** Epoch milliseconds. */
-  expiresAt: number;
+  /** ISO time (as `toISOString` writes it, so instants compare as strings). */
+  expiresAt: string;
   /** False when the holder is known to be gone (a pid on this host that no longer exists). */
   holderAlive: boolean;
 }
 
+/**
+ * What the reconcile service saw, with the clock. Instants are ISO strings as
+ * `toISOString` writes them (as every event's `at` is), which order as strings:
+ * the core stays without a clock of its own.
+ */
 export interface Observation {
-  /** Epoch milliseconds. */
-  now: number;
+  now: string;
+  /** `now` less LAUNCH_GRACE_S: anything requested or launched before this had its chance to start. */
+  graceCutoff: string;
   lease: LeaseView | null;
   /** Of the run's open execution; `unknown` when there is none or nobody can tell. */
   platform: PlatformView;
@@ -87,14 +91,9 @@ function deathOf(open: ExecutionState, obs: Observation): string | null {
   if (lease.executionId !== open.id) return `its lease passed to ${lease.executionId}, which is gone too`;
   if (!lease.holderAlive) return 'its job process is gone';
   if (lease.expiresAt <= obs.now) {
-    return `its lease expired at ${new Date(lease.expiresAt).toISOString()} with no renewal (no heartbeat since)`;
+    return `its lease expired at ${lease.expiresAt} with no renewal (no heartbeat since)`;
   }
   return null;
-}
-
-function ms(iso: string): number {
-  const t = Date.parse(iso);
-  return Number.isNaN(t) ? 0 : t;
 }
 
 /** After an execution is closed: confirm a pending cancel, recover, or give up. */
@@ -128,7 +127,7 @@ export function reconcile(state: RunState, obs: Observation, policy: ReconcilePo
   }
 
   if (!open) {
-    if (obs.now - ms(state.updatedAt) < policy.launchGraceMs) return NOTHING;
+    if (state.updatedAt > obs.graceCutoff) return NOTHING;
     const then = next(state, 'no execution was ever requested for the latest work', policy, newExecutionId);
     return { ...then, why: 'a live run had no execution' };
   }
@@ -138,8 +137,8 @@ export function reconcile(state: RunState, obs: Observation, policy: ReconcilePo
       const reason = `the platform ended it before it started: ${obs.platform.reason}`;
       return { ...withClose(state, open, reason, policy, newExecutionId), why: `execution ${open.id} lost before starting` };
     }
-    const since = ms(open.launchedAt ?? open.requestedAt);
-    if (obs.platform.state === 'running' || obs.now - since < policy.launchGraceMs) return NOTHING;
+    const since = open.launchedAt ?? open.requestedAt;
+    if (obs.platform.state === 'running' || since > obs.graceCutoff) return NOTHING;
     return { commands: [], launch: open.id, why: `execution ${open.id} requested ${open.launchedAt ? 'and launched ' : ''}but not started: launching it again` };
   }
 

@@ -6,7 +6,9 @@ import { project } from '../../shared/domain/run-state.ts';
 import { createdData, run, step, testContext } from '../support/decider.ts';
 
 const T0 = Date.parse('2026-11-27T10:00:00.000Z');
-const policy: ReconcilePolicy = { launchGraceMs: 30_000, maxExecutions: 3 };
+const GRACE_MS = 30_000;
+const policy: ReconcilePolicy = { maxExecutions: 3 };
+const iso = (ms: number) => new Date(ms).toISOString();
 const ids = () => {
   let n = 0;
   return () => `recover-${++n}`;
@@ -14,9 +16,9 @@ const ids = () => {
 
 /** Observations at `now` ms after T0. */
 function seen(nowOffset: number, lease: Observation['lease'], platform: PlatformView = { state: 'unknown' }): Observation {
-  return { now: T0 + nowOffset, lease, platform };
+  return { now: iso(T0 + nowOffset), graceCutoff: iso(T0 + nowOffset - GRACE_MS), lease, platform };
 }
-const liveLease = (executionId: string, expiresIn = 20_000, now = 0) => ({ executionId, expiresAt: T0 + now + expiresIn, holderAlive: true });
+const liveLease = (executionId: string, expiresIn = 20_000, now = 0) => ({ executionId, expiresAt: iso(T0 + now + expiresIn), holderAlive: true });
 
 const requested = (): StoredEvent[] =>
   run([
@@ -41,7 +43,7 @@ describe('reconcile (pure decision over the log and the observations)', () => {
 
   it('closes an execution whose lease expired unrenewed as lost, abandons its attempts and recovers', () => {
     const state = project(startedWithAttempt());
-    const r = reconcile(state, seen(60_000, { executionId: 'e1', expiresAt: T0 + 30_000, holderAlive: true }), policy, ids());
+    const r = reconcile(state, seen(60_000, { executionId: 'e1', expiresAt: iso(T0 + 30_000), holderAlive: true }), policy, ids());
     expect(types(r.commands)).to.deep.equal(['FinishExecution', 'AbandonAttempt', 'RequestExecution']);
     const finish = r.commands[0] as Extract<Command, { type: 'FinishExecution' }>;
     expect(finish.outcome).to.equal('lost');
