@@ -6,7 +6,7 @@
 import type { Request, Response } from 'express';
 import { Router, type RequestHandler } from 'express';
 import type { Command } from '../../shared/domain/decide.ts';
-import { runVisibility } from '../../shared/domain/run-checks.ts';
+import { runVisibility, unfinishedExecution } from '../../shared/domain/run-checks.ts';
 import type { RunState } from '../../shared/domain/run-state.ts';
 import { ensureError } from '../../shared/logger.ts';
 import type { AppContext } from '../context.ts';
@@ -67,7 +67,15 @@ export function runOperationRoutes(app: AppContext, keyed: RequestHandler[]): Ro
     const runId = runIdParam(req);
     const by = tenantOf(res);
     const executionId = app.newId();
-    await execute(req, res, runId, executionId, () => [{ type: 'RequestExecution', executionId, reason: 'resume', by }]);
+    await execute(req, res, runId, executionId, (state) => {
+      // An execution that was requested and never launched (the launch failed) is stalled: close it, then resume.
+      // Anything else unfinished may be alive, and the Decider refuses the resume with a 409.
+      const stalled = unfinishedExecution(state);
+      const close: Command[] = stalled && stalled.startedAt === null && stalled.launchedAs === null
+        ? [{ type: 'FinishExecution', executionId: stalled.id, outcome: 'lost', reason: 'it was never launched' }]
+        : [];
+      return [...close, { type: 'RequestExecution', executionId, reason: 'resume', by }];
+    });
   });
 
   router.post('/runs/:id/cancel', ...keyed, async (req, res) => {
