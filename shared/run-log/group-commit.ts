@@ -11,6 +11,7 @@
  */
 import type { PendingEvent, StoredEvent } from '../domain/events.ts';
 import { fullJitterMs } from '../backoff.ts';
+import { FencedAppendError, type AppendOptions } from '../store/event-log.ts';
 import type { RunStore } from '../store/run-store.ts';
 
 export interface GroupCommitterOptions {
@@ -20,6 +21,14 @@ export interface GroupCommitterOptions {
   /** Called when a batch failed and will be retried. */
   onError?: (err: unknown) => void;
   maxBackoffMs?: number;
+  /**
+   * Every batch is appended fenced by this execution (see AppendOptions.fence).
+   * A fenced batch is never retried: everything queued, and everything queued
+   * later, is dropped and its promise rejected with the FencedAppendError,
+   * which `onFenced` hears once.
+   */
+  fence?: AppendOptions['fence'];
+  onFenced?: (err: FencedAppendError) => void;
 }
 
 export interface GroupCommitStats {
@@ -73,6 +82,8 @@ class CommitQueue {
   #failures = 0;
   #filled: (() => void) | null = null;
   #nextFill: Promise<void>;
+  /** Set once an append was fenced: nothing more is ever written. */
+  #fenced: FencedAppendError | null = null;
 
   constructor(store: RunStore, runId: string, options: GroupCommitterOptions) {
     this.#store = store;
@@ -95,10 +106,15 @@ class CommitQueue {
       reject = rej;
     });
     const waiter: Waiter = { events: null, resolve, reject };
-    this.#queue.push(waiter);
+    if (this.#fenced) reject(this.#fenced);
+    else this.#queue.push(waiter);
     return {
       fill: (events) => {
         if (waiter.events !== null) throw new Error('a reservation is filled once');
+        if (this.#fenced) {
+          waiter.events = events;
+          return done;
+        }
         waiter.events = events;
         this.#signalFill();
         // Let the current tick's events join the batch before the first write.
@@ -179,7 +195,7 @@ class CommitQueue {
     }
     this.#lastWriteAt = Date.now();
     try {
-      const result = await this.#store.append(this.#runId, events);
+      const result = await this.#store.append(this.#runId, events, this.#options.fence ? { fence: this.#options.fence } : {});
       queue.splice(0, batch.length);
       this.#failures = 0;
       this.stats.writes++;
@@ -192,12 +208,20 @@ class CommitQueue {
       }
       await this.#options.onCommit?.(result.committed, result.lastSeq);
     } catch (err) {
+      if (err instanceof FencedAppendError) return this.#refuseAll(err);
       this.#failures++;
       this.stats.failures++;
       this.#options.onError?.(err);
       const retry = Math.min(this.#failures, 10) + 1;
       this.#retryAt = Date.now() + fullJitterMs(retry, { baseMs: RETRY_BASE_MS, maxMs: this.#maxBackoffMs }, Math.random);
     }
+  }
+  /** Fenced: drop everything queued (it must never be written) and refuse what comes later. */
+  #refuseAll(err: FencedAppendError): void {
+    this.#fenced = err;
+    for (const w of this.#queue.splice(0)) w.reject(err);
+    this.#signalFill();
+    this.#options.onFenced?.(err);
   }
 }
 
