@@ -149,7 +149,11 @@ describe('job runner', function () {
     await decideAndAppend(store, runId, [{ type: 'StartExecution', executionId }, { type: 'StartAttempt', node: 'charter', executionId }], ctx);
     await decideAndAppend(store, runId, [{ type: 'RequestCancel', by: 'operator' }], ctx);
     const resume = `exec-${uuidv7()}`;
-    await decideAndAppend(store, runId, [{ type: 'RequestExecution', executionId: resume, reason: 'resume' }], ctx);
+    // A resume waits until the dead execution is closed (the reconciler closes it as lost).
+    await decideAndAppend(store, runId, [
+      { type: 'FinishExecution', executionId, outcome: 'lost', reason: 'its lease expired unrenewed' },
+      { type: 'RequestExecution', executionId: resume, reason: 'resume' },
+    ], ctx);
     const result = await execute(store, model, runId, resume);
     expect(result).to.include({ outcome: 'cancelled', exitCode: 0 });
     const state = project(await checkLog(store, runId));
