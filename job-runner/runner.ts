@@ -424,8 +424,11 @@ class Execution {
   private breakOff(broken: Broken): void {
     // A failed persist outranks a lost lease: it is the cause to report.
     if (this.broken !== 'interrupted') this.broken = broken;
-    // Someone else may own the run now: not even run.json is written any more.
-    if (broken !== 'interrupted') this.projection.cancel();
+    // Someone else may own the run now: nothing queued is written, not even run.json.
+    if (broken !== 'interrupted') {
+      this.committer.halt(new Error(`execution ${this.input.executionId} stopped writing: ${broken}`));
+      this.projection.cancel();
+    }
     this.nudge();
   }
 

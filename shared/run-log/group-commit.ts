@@ -49,6 +49,13 @@ export interface GroupCommitter {
   reserve(): Reservation;
   /** Writes everything queued now and resolves when it is durable. */
   flush(): Promise<void>;
+  /**
+   * Writes nothing more, ever: what is queued is dropped and its promises
+   * (and those of anything queued later) reject with `reason`. For a writer
+   * that learnt it no longer owns the log (a lost lease). A write already
+   * under way cannot be called back.
+   */
+  halt(reason: Error): void;
   /** Events queued and not yet durable. */
   readonly pending: number;
   readonly stats: GroupCommitStats;
@@ -82,8 +89,8 @@ class CommitQueue {
   #failures = 0;
   #filled: (() => void) | null = null;
   #nextFill: Promise<void>;
-  /** Set once an append was fenced: nothing more is ever written. */
-  #fenced: FencedAppendError | null = null;
+  /** Set once an append was fenced or the writer halted: nothing more is ever written. */
+  #closed: Error | null = null;
 
   constructor(store: RunStore, runId: string, options: GroupCommitterOptions) {
     this.#store = store;
@@ -106,12 +113,12 @@ class CommitQueue {
       reject = rej;
     });
     const waiter: Waiter = { events: null, resolve, reject };
-    if (this.#fenced) reject(this.#fenced);
+    if (this.#closed) reject(this.#closed);
     else this.#queue.push(waiter);
     return {
       fill: (events) => {
         if (waiter.events !== null) throw new Error('a reservation is filled once');
-        if (this.#fenced) {
+        if (this.#closed) {
           waiter.events = events;
           return done;
         }
@@ -208,7 +215,10 @@ class CommitQueue {
       }
       await this.#options.onCommit?.(result.committed, result.lastSeq);
     } catch (err) {
-      if (err instanceof FencedAppendError) return this.#refuseAll(err);
+      if (err instanceof FencedAppendError) {
+        this.halt(err);
+        return this.#options.onFenced?.(err);
+      }
       this.#failures++;
       this.stats.failures++;
       this.#options.onError?.(err);
@@ -216,12 +226,13 @@ class CommitQueue {
       this.#retryAt = Date.now() + fullJitterMs(retry, { baseMs: RETRY_BASE_MS, maxMs: this.#maxBackoffMs }, Math.random);
     }
   }
-  /** Fenced: drop everything queued (it must never be written) and refuse what comes later. */
-  #refuseAll(err: FencedAppendError): void {
-    this.#fenced = err;
-    for (const w of this.#queue.splice(0)) w.reject(err);
+  /** Drops everything queued (it must never be written) and refuses what comes later. */
+  halt(reason: Error): void {
+    if (this.#closed) return;
+    this.#closed = reason;
+    for (const w of this.#queue.splice(0)) w.reject(reason);
     this.#signalFill();
-    this.#options.onFenced?.(err);
+    this.#wake?.();
   }
 }
 
@@ -234,6 +245,7 @@ export function getGroupCommitter(store: RunStore, runId: string, options: Group
     },
     reserve: () => queue.reserve(),
     flush: () => queue.flush(),
+    halt: (reason) => queue.halt(reason),
     get pending() {
       return queue.pending;
     },
