@@ -3,8 +3,8 @@
  * into artifacts and record the outcome. The success event names the
  * artifacts, so it is recorded with `after`: its place in the log is taken at
  * once (dependents may start on the view), but it becomes durable only after
- * the artifacts are. A stopped attempt (cancel, SIGTERM) records nothing here:
- * the execution records why it stopped it.
+ * the artifacts are. A stopped attempt (cancel, SIGTERM, timeout, deadline)
+ * records nothing here: the execution records why it stopped it.
  */
 import type { Command } from '../shared/domain/decide.ts';
 import type { ArtifactRef, NewEvent } from '../shared/domain/events.ts';
@@ -36,6 +36,8 @@ export interface AttemptHost {
   failpoint: (name: 'attempt-started' | 'artifacts-written') => void;
   view: () => RunState;
   record: Recorder;
+  /** Whether this execution still holds the run's lease: only then may it replace an artifact it finds (see PutArtifactOptions). */
+  holdsRun: () => Promise<boolean>;
 }
 
 export type AttemptEnd =
@@ -119,7 +121,7 @@ function recordSuccess(host: AttemptHost, id: string, attempt: number, startedAt
     },
     {
       after: async () => {
-        for (const b of blobs) await host.store.putArtifact(host.runId, b.name, b.bytes, b.contentType);
+        for (const b of blobs) await host.store.putArtifact(host.runId, b.name, b.bytes, b.contentType, { replaceOnlyIf: host.holdsRun });
         host.failpoint('artifacts-written');
       },
     },
@@ -127,7 +129,8 @@ function recordSuccess(host: AttemptHost, id: string, attempt: number, startedAt
   host.log.info({ node: id, attempt, durationMs: Math.round(host.now() - startedAt) }, 'attempt succeeded');
 }
 
-function recordFailure(host: AttemptHost, id: string, attempt: number, startedAt: number, err: unknown): AttemptEnd {
+/** Records attempt `attempt` of `id` failed with `err`; also how the execution records an attempt it stopped (timeout, deadline). */
+export function recordFailure(host: AttemptHost, id: string, attempt: number, startedAt: number, err: unknown): AttemptEnd {
   const failure = describeNodeFailure(err);
   const events = host.record({
     type: 'FailAttempt',

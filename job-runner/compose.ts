@@ -67,7 +67,7 @@ export function executeRun(job: Job, input: ExecutionInput, stop: AbortSignal, f
   return runExecution(
     { store, model, nodes: NODES, publisher, logger, newId: uuidv7, ...(failpoint ? { failpoint } : {}) },
     input,
-    { ...defaultRunnerOptions(store), concurrency: config.nodeConcurrency, retryBaseMs: config.nodeRetryBaseMs },
+    { ...defaultRunnerOptions(store), concurrency: config.nodeConcurrency, retryBaseMs: config.nodeRetryBaseMs, leaseTtlMs: config.leaseTtlS * 1000 },
     stop,
   );
 }

@@ -26,9 +26,9 @@ import type { ModelClient } from '../shared/llm/model-client.ts';
 import { ensureError, type Logger } from '../shared/logger.ts';
 import { decideAndAppend } from '../shared/run-log/decide-and-append.ts';
 import { getGroupCommitter, type GroupCommitter } from '../shared/run-log/group-commit.ts';
-import type { Lease, RunStore } from '../shared/store/run-store.ts';
-import { NodeValues, runAttempt, type AttemptEnd, type AttemptHost, type RecordOptions } from './attempt.ts';
-import type { PipelineNode } from './nodes/node.ts';
+import { ArtifactConflictError, type Lease, type RunStore } from '../shared/store/run-store.ts';
+import { NodeValues, recordFailure, runAttempt, type AttemptEnd, type AttemptHost, type RecordOptions } from './attempt.ts';
+import { NodeError, type PipelineNode } from './nodes/node.ts';
 
 export interface RunnerOptions {
   concurrency: number;
@@ -37,6 +37,7 @@ export interface RunnerOptions {
   retryMaxMs: number;
   /** How often the log is re-read for an operator's cancel or delete. */
   pollMs: number;
+  /** The lease's lifetime (LEASE_TTL_S); renewed every third of it, each renewal recorded as a heartbeat. */
   leaseTtlMs: number;
   /** Least time between two run.json writes (GCS: about a second). */
   projectionIntervalMs: number;
@@ -67,7 +68,15 @@ export interface ExecutionInput {
   taskAttempt?: number;
 }
 
-export type ExecutionOutcome = 'succeeded' | 'failed' | 'cancelled' | 'busy' | 'missing' | 'already_finished' | 'interrupted' | 'lease_lost';
+/**
+ * `lease_lost`: the lease was taken over, or expired with no renewal getting
+ * through; `fenced`: the log refused an append because this execution was
+ * closed or superseded there (the reconciler declared it lost); `superseded`:
+ * the execution was already closed as lost or overtaken when it began, so it
+ * wrote nothing.
+ */
+export type ExecutionOutcome =
+  | 'succeeded' | 'failed' | 'cancelled' | 'busy' | 'missing' | 'already_finished' | 'interrupted' | 'lease_lost' | 'fenced' | 'superseded';
 
 export interface ExecutionResult {
   outcome: ExecutionOutcome;
@@ -117,12 +126,29 @@ export async function runExecution(deps: RunnerDeps, input: ExecutionInput, opti
   return new Execution(deps, input, options, log, durable, taken.lease).run(stop);
 }
 
+/** The run's deadline on the epoch-ms clock, and how long after the run's creation it falls. */
+function deadlineOf(state: RunState): { at: number; seconds: number } | undefined {
+  if (state.deadlineAt === null) return undefined;
+  const at = Date.parse(state.deadlineAt);
+  const created = Date.parse(state.createdAt);
+  if (Number.isNaN(at)) return undefined;
+  return { at, seconds: Number.isNaN(created) ? 0 : Math.round((at - created) / 1000) };
+}
+
+/** The log already closed this execution as lost, or a later execution has started since it was requested. */
+function isSuperseded(state: RunState, executionId: string): boolean {
+  const i = state.executions.findIndex((e) => e.id === executionId);
+  if (i < 0) return false;
+  return state.executions[i]?.outcome === 'lost' || state.executions.slice(i + 1).some((e) => e.startedAt !== null);
+}
+
 /** The run's outbox: the one place this module creates it. */
 function openOutbox(deps: RunnerDeps, run: RunState, log: Logger): Outbox {
   return getOutboxPublisher({ store: deps.store, publisher: deps.publisher, runId: run.runId, tenant: run.tenant, logger: log });
 }
 
 interface Inflight {
+  node: string;
   attempt: number;
   startedAt: number;
   abort: AbortController;
@@ -136,8 +162,8 @@ interface LoopEnd {
   drain: boolean;
 }
 
-/** Why the execution must stop writing at once: a persist failed or the log shrank, or the lease is gone. */
-type Broken = 'interrupted' | 'lease_lost';
+/** Why the execution must stop writing at once: a persist failed or the log shrank, the lease is gone, or the log fenced it off. */
+type Broken = 'interrupted' | 'lease_lost' | 'fenced';
 
 /** Coalesces run.json writes to at most one per interval; writes what is durable at the time. */
 class ProjectionWriter {
@@ -209,6 +235,9 @@ class Execution {
   private attemptsStarted = 0;
   private broken: Broken | null = null;
   private wake: (() => void) | null = null;
+  /** The run's deadline on this clock, if it has one. */
+  private readonly deadline: { at: number; seconds: number } | undefined;
+  private renewing = false;
 
   constructor(deps: RunnerDeps, input: ExecutionInput, options: RunnerOptions, log: Logger, durable: RunState, lease: Lease) {
     this.deps = deps;
@@ -223,11 +252,18 @@ class Execution {
     this.failpoint = deps.failpoint ?? (() => undefined);
     this.policy = schedulePolicy(options);
     this.durable = durable;
+    this.deadline = deadlineOf(durable);
     this.outbox = openOutbox(deps, durable, log);
     this.projection = new ProjectionWriter(this.store, options.projectionIntervalMs, this.now, log, () => this.durable);
     this.committer = getGroupCommitter(this.store, this.runId, {
       onCommit: (committed, lastSeq) => this.onCommit(committed, lastSeq),
       onError: (err) => log.warn({ err: ensureError(err).message }, 'log append failed; retrying'),
+      // Every write after StartExecution is fenced: once the log says this execution is over, it writes nothing.
+      fence: { executionId: input.executionId },
+      onFenced: (err) => {
+        log.error({ err: err.message }, 'the log refused this execution’s append; stopping without further writes');
+        this.breakOff('fenced');
+      },
     });
   }
 
@@ -236,7 +272,7 @@ class Execution {
     await this.outbox.catchUp();
     const stopTimers = this.startTimers(stop);
     try {
-      await this.begin();
+      if (!(await this.begin())) return { outcome: 'superseded', exitCode: 0, attempts: 0 };
       const end = await this.loop(stop);
       if (end.drain) {
         await this.committer.flush();
@@ -252,8 +288,13 @@ class Execution {
     }
   }
 
-  /** Starts (or takes over) the execution; whatever a dead one left running is abandoned. */
-  private async begin(): Promise<void> {
+  /**
+   * Starts (or takes over) the execution; whatever a dead one left running is
+   * abandoned. False, writing nothing, when the log already closed this
+   * execution as lost or a later one has started: a paused job (or a task
+   * retry of a lost one) must not take the run back from its successor.
+   */
+  private async begin(): Promise<boolean> {
     const { executionId, cloudRunExecution, taskAttempt } = this.input;
     const command: Command = {
       type: 'StartExecution',
@@ -261,12 +302,26 @@ class Execution {
       ...(cloudRunExecution ? { cloudRunExecution } : {}),
       ...(taskAttempt !== undefined ? { taskAttempt } : {}),
     };
-    const started = await decideAndAppend(this.store, this.runId, (state) => (isTerminal(state.status) ? [] : [command]), () => this.context());
+    let superseded = false;
+    const started = await decideAndAppend(
+      this.store,
+      this.runId,
+      (state) => {
+        superseded = isSuperseded(state, executionId);
+        return isTerminal(state.status) || superseded ? [] : [command];
+      },
+      () => this.context(),
+    );
+    if (superseded) {
+      this.log.warn('this execution was closed as lost or overtaken by a later one; exiting without writing');
+      return false;
+    }
     this.durable = project((await this.store.readLog(this.runId, this.durable.lastSeq)).events, this.durable);
     this.failpoint('execution-started');
     if (started.events.length > 0) void this.outbox.publishCommitted(started.events, this.durable.status);
     this.projection.schedule();
     this.readParams();
+    return true;
   }
 
   /**
@@ -299,11 +354,13 @@ class Execution {
       failpoint: (name) => this.failpoint(name),
       view: () => this.view(),
       record: (command, options) => this.record(command, options),
+      holdsRun: () => this.lease.holds(),
     };
   }
 
   private async loop(stop: AbortSignal): Promise<LoopEnd> {
     for (;;) {
+      if (this.now() >= this.lease.record.expiresAt) this.leaseExpired();
       if (this.broken) return this.abandon(this.broken);
       if (stop.aborted) {
         await this.stopInflight('sigterm');
@@ -314,6 +371,7 @@ class Execution {
         inflight: this.inflight,
         notBefore: this.notBefore,
         ...(this.blocked !== null ? { blocked: this.blocked } : {}),
+        ...(this.deadline ? { deadline: this.deadline } : {}),
       });
       if (step.type === 'finished') return { outcome: step.outcome, exitCode: 0, drain: true };
       await this.act(step);
@@ -329,6 +387,17 @@ class Execution {
         return this.finishRun({ type: 'CompleteRun' }, 'succeeded');
       case 'fail':
         return this.finishRun({ type: 'FailRun', node: step.node, reason: step.reason }, 'failed');
+      case 'timeout':
+        for (const t of step.attempts) {
+          this.log.warn({ node: t.node, attempt: t.attempt, limitMs: t.limitMs }, 'attempt ran past its limit; stopping it');
+          this.stopAttempt(t.node, new NodeError('timeout', `the attempt ran past its limit of ${t.limitMs} ms`, { retryable: true }));
+        }
+        return;
+      case 'deadline':
+        this.log.warn({ deadlineAt: this.durable.deadlineAt, stopped: step.stop }, 'run passed its deadline; failing it');
+        // Stopped attempts are recorded failed (code `deadline`, terminal), so each node says why it stopped.
+        for (const node of step.stop) this.stopAttempt(node, new NodeError('deadline', 'the run passed its deadline while the attempt ran', { retryable: false }));
+        return this.finishRun({ type: 'FailRun', node: null, code: 'deadline', reason: step.reason }, 'failed');
       case 'wait':
         for (const id of step.start) this.startAttempt(id);
         return this.sleep(step.until);
@@ -347,17 +416,27 @@ class Execution {
   /** Stops without writing more: what is buffered is not flushed (the next execution redoes it). */
   private abandon(broken: Broken): LoopEnd {
     for (const f of this.inflight.values()) f.abort.abort();
-    if (broken === 'lease_lost') {
-      this.log.error('lease lost to another execution; stopping without further writes');
-      this.pending = [];
-    }
+    if (broken === 'lease_lost') this.log.error('lease lost (taken over, or expired unrenewed); stopping without further writes');
+    if (broken !== 'interrupted') this.pending = [];
     return { outcome: broken, exitCode: 1, drain: false };
   }
 
   private breakOff(broken: Broken): void {
     // A failed persist outranks a lost lease: it is the cause to report.
     if (this.broken !== 'interrupted') this.broken = broken;
+    // Someone else may own the run now: nothing queued is written, not even run.json.
+    if (broken !== 'interrupted') {
+      this.committer.halt(new Error(`execution ${this.input.executionId} stopped writing: ${broken}`));
+      this.projection.cancel();
+    }
     this.nudge();
+  }
+
+  /** No renewal got through before the lease's expiry: another execution may take the run at any moment. */
+  private leaseExpired(): void {
+    if (this.broken) return;
+    this.log.error({ expiredAt: new Date(this.lease.record.expiresAt).toISOString() }, 'the lease expired before a renewal got through');
+    this.breakOff('lease_lost');
   }
 
   private view(): RunState {
@@ -388,16 +467,18 @@ class Execution {
     if (events.length === 0) return events;
     this.pending.push(...events);
     if (!options.after) {
-      void this.committer.enqueue(events);
+      // A fenced write rejects; the execution hears of it through onFenced.
+      this.committer.enqueue(events).catch(() => undefined);
       return events;
     }
     const slot = this.committer.reserve();
     options.after().then(
-      () => void slot.fill(events),
+      () => void slot.fill(events).catch(() => undefined),
       (err: unknown) => {
         // The place stays unfilled, so nothing after it is ever written: stop and let replay redo it.
         this.log.error({ err: ensureError(err).message }, 'persisting artifacts failed; stopping the execution');
-        this.breakOff('interrupted');
+        // Another execution's artifact in the way means this one was taken over.
+        this.breakOff(err instanceof ArtifactConflictError ? 'fenced' : 'interrupted');
       },
     );
     return events;
@@ -440,13 +521,30 @@ class Execution {
     this.attemptsStarted++;
     const abort = new AbortController();
     const attempt = started.data.attempt;
-    const done = runAttempt(this.host, id, attempt, abort.signal)
+    const entry: Inflight = { node: id, attempt, abort, done: Promise.resolve(), startedAt: this.now() };
+    entry.done = runAttempt(this.host, id, attempt, abort.signal)
       .then((end) => this.settle(id, end))
       .finally(() => {
-        this.inflight.delete(id);
+        // A stopped attempt may settle after the node's next attempt started: leave that one be.
+        if (this.inflight.get(id) === entry) this.inflight.delete(id);
         this.nudge();
       });
-    this.inflight.set(id, { attempt, abort, done, startedAt: this.now() });
+    this.inflight.set(id, entry);
+  }
+
+  /**
+   * Stops one attempt for the execution's own reason (its time limit, the
+   * run's deadline) and records it failed at once: it leaves the attempts in
+   * flight now, so a node that ignores its signal cannot hold the execution
+   * up, and whatever it returns later is dropped (its signal is aborted).
+   * Other attempts, and other runs of a worker, are untouched.
+   */
+  private stopAttempt(node: string, error: NodeError): void {
+    const f = this.inflight.get(node);
+    if (!f || !this.host) return;
+    this.inflight.delete(node);
+    f.abort.abort(error);
+    this.settle(node, recordFailure(this.host, node, f.attempt, f.startedAt, error));
   }
 
   /** A failure with budget left waits out its backoff before the node may start again. */
@@ -500,12 +598,25 @@ class Execution {
     };
   }
 
+  /**
+   * Renews the lease (one renewal at a time: a stuck store does not pile them
+   * up) and records each renewal as a heartbeat. Renewals that keep failing
+   * stop the execution once the lease has expired.
+   */
   private renewLease(): void {
-    this.lease.renew().then(
-      (ok) => {
-        if (!ok) this.breakOff('lease_lost');
-      },
-      (err: unknown) => this.log.warn({ err: ensureError(err).message }, 'lease renewal failed; will retry'),
-    );
+    if (this.now() >= this.lease.record.expiresAt) return this.leaseExpired();
+    if (this.renewing || this.broken) return;
+    this.renewing = true;
+    this.lease
+      .renew()
+      .then(
+        (ok) => {
+          if (!ok) return this.breakOff('lease_lost');
+          const leaseExpiresAt = new Date(this.lease.record.expiresAt).toISOString();
+          this.record({ type: 'RecordHeartbeat', executionId: this.input.executionId, leaseExpiresAt });
+        },
+        (err: unknown) => this.log.warn({ err: ensureError(err).message }, 'lease renewal failed; will retry'),
+      )
+      .finally(() => (this.renewing = false));
   }
 }

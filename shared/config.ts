@@ -50,6 +50,12 @@ export interface Config {
   nodeConcurrency: number;
   nodeMaxAttempts: number;
   nodeRetryBaseMs: number;
+  /** One attempt's time limit, snapshotted per node into run.created. */
+  nodeTimeoutMs: number;
+  /** Seconds from creation until a run fails with code `deadline`; 0: none. */
+  runDeadlineS: number;
+  /** The job's lease TTL (renewed every third of it). */
+  leaseTtlS: number;
   rateLimitPerMinute: number;
   appVersion: string;
   pipelineVersion: string;
@@ -146,6 +152,9 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'orchestra
     nodeConcurrency: readEnvVar(env, 'NODE_CONCURRENCY'),
     nodeMaxAttempts: readEnvVar(env, 'NODE_MAX_ATTEMPTS'),
     nodeRetryBaseMs: readEnvVar(env, 'NODE_RETRY_BASE_MS'),
+    nodeTimeoutMs: readEnvVar(env, 'NODE_TIMEOUT_MS'),
+    runDeadlineS: readEnvVar(env, 'RUN_DEADLINE_S'),
+    leaseTtlS: readEnvVar(env, 'LEASE_TTL_S'),
     rateLimitPerMinute: readEnvVar(env, 'RATE_LIMIT_PER_MINUTE'),
     appVersion: readEnvVar(env, 'SCENARIOOPS_VERSION'),
     pipelineVersion: readEnvVar(env, 'SCENARIOOPS_PIPELINE_VERSION'),

@@ -48,7 +48,7 @@ export interface PipelineNode {
   offline?: OfflineResponder;
 }
 
-export type NodeErrorCode = 'invalid_output' | 'invalid_input' | 'cancelled';
+export type NodeErrorCode = 'invalid_output' | 'invalid_input' | 'cancelled' | 'timeout' | 'deadline';
 
 export interface NodeErrorOptions {
   retryable: boolean;
@@ -62,7 +62,8 @@ export interface NodeErrorOptions {
  * Thrown when a node cannot produce its value: the model's answer failed the
  * schema or the method check (`invalid_output`, retryable, with `issues`), a
  * dep's value is unusable (`invalid_input`, terminal — re-run the upstream
- * node), or the attempt was cancelled.
+ * node), the attempt was cancelled, or the execution stopped it: past its
+ * node's time limit (`timeout`, retryable) or the run's deadline (`deadline`).
  */
 export class NodeError extends Error {
   override readonly name = 'NodeError';

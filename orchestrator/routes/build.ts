@@ -14,7 +14,7 @@ export function buildRoutes(app: AppContext, keyed: RequestHandler[]): Router {
     const tenant = tenantOf(res);
     const body = parseBuildRequest(req.body);
     const model = chooseModel(app, req.get(GEMINI_KEY_HEADER));
-    const outcome = await buildRun(app, { tenant, params: body.params, label: body.label, force: body.force ?? false, model });
+    const outcome = await buildRun(app, { tenant, params: body.params, label: body.label, force: body.force ?? false, model, deadlineSeconds: body.deadlineSeconds });
     const links = runLinks(req, app.config, outcome.runId);
     res
       .status(outcome.reused ? 200 : 202)

@@ -33,6 +33,8 @@ export interface BuildInput {
   label?: string | undefined;
   force: boolean;
   model: ModelChoice;
+  /** Overrides RUN_DEADLINE_S for this run (seconds). */
+  deadlineSeconds?: number | undefined;
 }
 
 export interface BuildOutcome {
@@ -69,6 +71,12 @@ async function waitForRun(app: AppContext, runId: string, ms: number): Promise<L
 
 const reused = (run: LoadedRun, warnings: string[]): BuildOutcome => ({ runId: run.state.runId, status: run.state.status, reused: true, warnings });
 
+/** `run.created.deadlineAt`: creation time plus the build's deadlineSeconds, else RUN_DEADLINE_S (0: none). */
+function deadlineOf(app: AppContext, input: BuildInput): { deadlineAt?: string } {
+  const seconds = input.deadlineSeconds ?? app.config.runDeadlineS;
+  return seconds > 0 ? { deadlineAt: new Date(app.now().getTime() + seconds * 1000).toISOString() } : {};
+}
+
 /** Creates the run `runId` (if nobody did first), indexes it and launches its first execution. */
 async function createRun(app: AppContext, input: BuildInput, runId: string, signature: string): Promise<BuildOutcome> {
   const { config, store } = app;
@@ -87,8 +95,9 @@ async function createRun(app: AppContext, input: BuildInput, runId: string, sign
           signature,
           pipelineVersion: config.pipelineVersion,
           appVersion: config.appVersion,
-          nodes: SCENARIOFORGE_PIPELINE.nodes.map((n) => ({ id: n.id, deps: [...n.deps], maxAttempts: n.retry?.maxAttempts ?? config.nodeMaxAttempts })),
+          nodes: SCENARIOFORGE_PIPELINE.nodes.map((n) => ({ id: n.id, deps: [...n.deps], maxAttempts: n.retry?.maxAttempts ?? config.nodeMaxAttempts, timeoutMs: n.timeoutMs ?? config.nodeTimeoutMs })),
           llm: input.model.snapshot,
+          ...deadlineOf(app, input),
         },
       },
       { type: 'RequestExecution', executionId, reason: 'build', by: input.tenant },

@@ -22,6 +22,8 @@ export const buildRequestSchema = z.strictObject({
   params: buildParamsSchema,
   label: text(1, 200).optional(),
   force: z.boolean().optional(),
+  /** Overrides RUN_DEADLINE_S for this run; not a param, so not part of the signature. */
+  deadlineSeconds: z.number().int().min(1).max(604_800).optional(),
 });
 
 export type BuildRequest = z.infer<typeof buildRequestSchema>;

@@ -23,6 +23,12 @@ export interface PipelineNodeDef {
    * replay keeps it. Delays are the job's policy (see `SchedulePolicy`).
    */
   retry?: Partial<Pick<RetryPolicy, 'maxAttempts'>>;
+  /**
+   * One attempt's time limit in ms; absent: `NODE_TIMEOUT_MS`. Snapshotted
+   * into `run.created` like the budget, so a replay keeps the limit the run
+   * was created with.
+   */
+  timeoutMs?: number;
 }
 
 export interface PipelineGraph {

@@ -11,6 +11,7 @@
  */
 import type { PendingEvent, StoredEvent } from '../domain/events.ts';
 import { fullJitterMs } from '../backoff.ts';
+import { FencedAppendError, type AppendOptions } from '../store/event-log.ts';
 import type { RunStore } from '../store/run-store.ts';
 
 export interface GroupCommitterOptions {
@@ -20,6 +21,14 @@ export interface GroupCommitterOptions {
   /** Called when a batch failed and will be retried. */
   onError?: (err: unknown) => void;
   maxBackoffMs?: number;
+  /**
+   * Every batch is appended fenced by this execution (see AppendOptions.fence).
+   * A fenced batch is never retried: everything queued, and everything queued
+   * later, is dropped and its promise rejected with the FencedAppendError,
+   * which `onFenced` hears once.
+   */
+  fence?: AppendOptions['fence'];
+  onFenced?: (err: FencedAppendError) => void;
 }
 
 export interface GroupCommitStats {
@@ -40,6 +49,13 @@ export interface GroupCommitter {
   reserve(): Reservation;
   /** Writes everything queued now and resolves when it is durable. */
   flush(): Promise<void>;
+  /**
+   * Writes nothing more, ever: what is queued is dropped and its promises
+   * (and those of anything queued later) reject with `reason`. For a writer
+   * that learnt it no longer owns the log (a lost lease). A write already
+   * under way cannot be called back.
+   */
+  halt(reason: Error): void;
   /** Events queued and not yet durable. */
   readonly pending: number;
   readonly stats: GroupCommitStats;
@@ -73,6 +89,8 @@ class CommitQueue {
   #failures = 0;
   #filled: (() => void) | null = null;
   #nextFill: Promise<void>;
+  /** Set once an append was fenced or the writer halted: nothing more is ever written. */
+  #closed: Error | null = null;
 
   constructor(store: RunStore, runId: string, options: GroupCommitterOptions) {
     this.#store = store;
@@ -95,10 +113,15 @@ class CommitQueue {
       reject = rej;
     });
     const waiter: Waiter = { events: null, resolve, reject };
-    this.#queue.push(waiter);
+    if (this.#closed) reject(this.#closed);
+    else this.#queue.push(waiter);
     return {
       fill: (events) => {
         if (waiter.events !== null) throw new Error('a reservation is filled once');
+        if (this.#closed) {
+          waiter.events = events;
+          return done;
+        }
         waiter.events = events;
         this.#signalFill();
         // Let the current tick's events join the batch before the first write.
@@ -179,7 +202,7 @@ class CommitQueue {
     }
     this.#lastWriteAt = Date.now();
     try {
-      const result = await this.#store.append(this.#runId, events);
+      const result = await this.#store.append(this.#runId, events, this.#options.fence ? { fence: this.#options.fence } : {});
       queue.splice(0, batch.length);
       this.#failures = 0;
       this.stats.writes++;
@@ -192,12 +215,24 @@ class CommitQueue {
       }
       await this.#options.onCommit?.(result.committed, result.lastSeq);
     } catch (err) {
+      if (err instanceof FencedAppendError) {
+        this.halt(err);
+        return this.#options.onFenced?.(err);
+      }
       this.#failures++;
       this.stats.failures++;
       this.#options.onError?.(err);
       const retry = Math.min(this.#failures, 10) + 1;
       this.#retryAt = Date.now() + fullJitterMs(retry, { baseMs: RETRY_BASE_MS, maxMs: this.#maxBackoffMs }, Math.random);
     }
+  }
+  /** Drops everything queued (it must never be written) and refuses what comes later. */
+  halt(reason: Error): void {
+    if (this.#closed) return;
+    this.#closed = reason;
+    for (const w of this.#queue.splice(0)) w.reject(reason);
+    this.#signalFill();
+    this.#wake?.();
   }
 }
 
@@ -210,6 +245,7 @@ export function getGroupCommitter(store: RunStore, runId: string, options: Group
     },
     reserve: () => queue.reserve(),
     flush: () => queue.flush(),
+    halt: (reason) => queue.halt(reason),
     get pending() {
       return queue.pending;
     },

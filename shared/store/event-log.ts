@@ -5,7 +5,7 @@
  * is re-read and the append redone. Events whose `id` is already in the log are
  * skipped, which makes a retried append after a lost response a no-op.
  */
-import { parseEventLine, serializeEvent, MalformedEventError, type PendingEvent, type StoredEvent } from '../domain/events.ts';
+import { isEventOf, parseEventLine, serializeEvent, MalformedEventError, type PendingEvent, type StoredEvent } from '../domain/events.ts';
 import { fullJitterMs } from '../backoff.ts';
 import { BoundedLru } from '../bounded-lru.ts';
 import { PreconditionFailedError, StoreUnavailableError, type BlobStore } from './blob-store.ts';
@@ -39,6 +39,28 @@ export interface AppendOptions {
    * null: the log must not exist yet. Omitted: append wherever the log is now.
    */
   expectedGeneration?: string | null;
+  /**
+   * Fencing: write only while `executionId` is the run's current execution —
+   * the last one started in the log, and not finished since. Checked against
+   * the log as it stands at the moment of the write, under the store's mutual
+   * exclusion (local: the append lock; GCS: the generation precondition, so a
+   * 412 re-reads and checks again), so an execution that was paused past its
+   * lease and declared lost, or taken over, writes nothing more. An append
+   * whose events are all present already (a retry after a lost response) is
+   * not refused: it writes nothing either way.
+   */
+  fence?: { executionId: string };
+}
+
+/** Thrown when a fenced append finds its execution finished or superseded in the log: nothing was written, and the execution must stop. */
+export class FencedAppendError extends Error {
+  override readonly name = 'FencedAppendError';
+  readonly executionId: string;
+  constructor(runId: string, executionId: string, current: CurrentExecution | null) {
+    const now = current === null ? 'no execution is running' : current.executionId === executionId ? 'it has finished' : `execution ${current.executionId} started after it`;
+    super(`execution ${executionId} may no longer append to run ${runId}: ${now}`);
+    this.executionId = executionId;
+  }
 }
 
 /** Thrown when `expectedGeneration` no longer holds: re-read, re-decide, try again. */
@@ -56,6 +78,12 @@ export interface EventLog {
   append(runId: string, events: readonly PendingEvent[], options?: AppendOptions): Promise<AppendResult>;
 }
 
+/** The last execution started in a log, and whether it has finished since: what fencing checks. */
+export interface CurrentExecution {
+  executionId: string;
+  open: boolean;
+}
+
 /** A parsed log: what every implementation keeps per run. */
 export interface ParsedLog {
   events: StoredEvent[];
@@ -63,6 +91,28 @@ export interface ParsedLog {
   lastSeq: number;
   /** Bytes of the complete lines; a torn tail beyond them is not part of the log. */
   validBytes: number;
+  /** Kept up to date event by event as the log is parsed, so a fence costs O(new events), not a scan. */
+  current: CurrentExecution | null;
+}
+
+export function emptyLog(): ParsedLog {
+  return { events: [], ids: new Map(), lastSeq: 0, validBytes: 0, current: null };
+}
+
+/** Adds one event (already checked to follow) to a parse this caller owns. */
+export function addToLog(log: ParsedLog, e: StoredEvent): void {
+  log.events.push(e);
+  log.ids.set(e.id, e);
+  log.lastSeq = e.seq;
+  if (isEventOf(e, 'execution.started')) log.current = { executionId: e.data.executionId, open: true };
+  else if (isEventOf(e, 'execution.finished') && log.current?.executionId === e.data.executionId) log.current = { executionId: e.data.executionId, open: false };
+}
+
+/** Refuses (FencedAppendError) unless `fence`'s execution is the log's current, open execution. */
+export function checkFence(runId: string, log: ParsedLog, fence: AppendOptions['fence']): void {
+  if (!fence) return;
+  const current = log.current;
+  if (current?.executionId !== fence.executionId || !current.open) throw new FencedAppendError(runId, fence.executionId, current);
 }
 
 /**
@@ -73,8 +123,8 @@ export interface ParsedLog {
  */
 export function parseLog(text: string, from?: ParsedLog): ParsedLog {
   const out: ParsedLog = from
-    ? { events: from.events, ids: from.ids, lastSeq: from.lastSeq, validBytes: from.validBytes }
-    : { events: [], ids: new Map(), lastSeq: 0, validBytes: 0 };
+    ? { events: from.events, ids: from.ids, lastSeq: from.lastSeq, validBytes: from.validBytes, current: from.current }
+    : emptyLog();
   let start = 0;
   const base = out.validBytes;
   for (;;) {
@@ -91,9 +141,7 @@ export function parseLog(text: string, from?: ParsedLog): ParsedLog {
       throw err;
     }
     if (e.seq !== out.lastSeq + 1 || out.ids.has(e.id)) continue;
-    out.events.push(e);
-    out.ids.set(e.id, e);
-    out.lastSeq = e.seq;
+    addToLog(out, e);
   }
   out.validBytes = base + Buffer.byteLength(text.slice(0, start));
   return out;
@@ -200,11 +248,13 @@ export function getBlobEventLog(blobs: BlobStore, options: BlobEventLogOptions =
           }
           throw new GenerationMismatchError(runId);
         }
-        const log = entry?.log ?? { events: [], ids: new Map(), lastSeq: 0, validBytes: 0 };
+        const log = entry?.log ?? emptyLog();
         const { fresh, committed } = sequence(log, events);
         if (fresh.length === 0) {
           return { committed, written: 0, lastSeq: log.lastSeq, generation: generation ?? '0' };
         }
+        // Checked on the log this write is conditional on: a 412 re-reads and checks again.
+        checkFence(runId, log, opts.fence);
         const base = entry ? entry.text.slice(0, entry.log.validBytes) : '';
         const text = base + fresh.map(serializeEvent).join('');
         try {
@@ -213,11 +263,7 @@ export function getBlobEventLog(blobs: BlobStore, options: BlobEventLogOptions =
             contentType: 'application/x-ndjson',
           });
           const next = cloneLog(log);
-          for (const e of fresh) {
-            next.events.push(e);
-            next.ids.set(e.id, e);
-          }
-          next.lastSeq = fresh[fresh.length - 1]?.seq ?? log.lastSeq;
+          for (const e of fresh) addToLog(next, e);
           next.validBytes = Buffer.byteLength(text);
           cache.set(runId, { generation: put.generation, text, log: next });
           return { committed, written: fresh.length, lastSeq: next.lastSeq, generation: put.generation };
@@ -235,5 +281,5 @@ export function getBlobEventLog(blobs: BlobStore, options: BlobEventLogOptions =
 }
 
 function cloneLog(log: ParsedLog): ParsedLog {
-  return { events: log.events.slice(), ids: new Map(log.ids), lastSeq: log.lastSeq, validBytes: log.validBytes };
+  return { events: log.events.slice(), ids: new Map(log.ids), lastSeq: log.lastSeq, validBytes: log.validBytes, current: log.current };
 }

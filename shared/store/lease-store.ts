@@ -24,6 +24,11 @@ export interface Lease {
   readonly record: LeaseRecord;
   /** Extends the expiry; false when the lease was lost (someone else holds it now). */
   renew(): Promise<boolean>;
+  /**
+   * Whether `lease.json` still names this holder (execution, host, process),
+   * expired or not: as long as it does, nobody else has taken the run over.
+   */
+  holds(): Promise<boolean>;
   /** Gives the lease up, unless someone else already took it over. */
   release(): Promise<void>;
 }
@@ -87,6 +92,11 @@ function heldLease(blobs: BlobStore, key: string, record: LeaseRecord, generatio
         if (err instanceof PreconditionFailedError) return false;
         throw err;
       }
+    },
+    async holds() {
+      const current = await blobs.get(key);
+      const held = current ? parseLease(current.bytes) : null;
+      return held !== null && held.executionId === record.executionId && held.host === record.host && held.pid === record.pid;
     },
     async release() {
       try {

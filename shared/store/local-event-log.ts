@@ -12,7 +12,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { serializeEvent, type PendingEvent } from '../domain/events.ts';
 import { BoundedLru } from '../bounded-lru.ts';
-import { GenerationMismatchError, parseLog, sequence, type EventLog, type ParsedLog } from './event-log.ts';
+import { checkFence, emptyLog, GenerationMismatchError, parseLog, sequence, type EventLog, type ParsedLog } from './event-log.ts';
 import { keys } from './keys.ts';
 import { fsyncDir, type LocalBlobStore } from './local-blob-store.ts';
 import { withProcessLock } from './process-lock.ts';
@@ -74,7 +74,7 @@ export function getLocalEventLog(blobs: LocalBlobStore, cacheSize = 256): EventL
       const size = Number(st.size);
       let entry = cache.get(runId);
       if (!entry || entry.ino !== st.ino || entry.log.validBytes > size) {
-        entry = { ino: st.ino, size, mtimeNs: st.mtimeNs, log: { events: [], ids: new Map(), lastSeq: 0, validBytes: 0 } };
+        entry = { ino: st.ino, size, mtimeNs: st.mtimeNs, log: emptyLog() };
       }
       if (size > entry.log.validBytes) {
         const length = size - entry.log.validBytes;
@@ -113,9 +113,11 @@ export function getLocalEventLog(blobs: LocalBlobStore, cacheSize = 256): EventL
         if (options.expectedGeneration !== undefined && options.expectedGeneration !== generation) {
           throw new GenerationMismatchError(runId);
         }
-        const log: ParsedLog = found?.log ?? { events: [], ids: new Map(), lastSeq: 0, validBytes: 0 };
+        const log: ParsedLog = found?.log ?? emptyLog();
         const { fresh, committed } = sequence(log, events);
         if (fresh.length === 0) return { committed, written: 0, lastSeq: log.lastSeq, generation: generationOf(log) };
+        // Under the lock, on the log as it stands: nobody can start or finish an execution meanwhile.
+        checkFence(runId, log, options.fence);
 
         if (!found) await fs.mkdir(path.dirname(file), { recursive: true });
         const fh = await fs.open(file, found ? 'r+' : 'wx');

@@ -13,7 +13,7 @@ import type { ArtifactRef, PendingEvent } from '../domain/events.ts';
 import type { RunState } from '../domain/run-state.ts';
 import { getActiveRuns, type ActiveRuns } from './active-runs.ts';
 import * as artifacts from './artifacts.ts';
-import type { StoredArtifact } from './artifacts.ts';
+import type { PutArtifactOptions, StoredArtifact } from './artifacts.ts';
 import type { BlobStore } from './blob-store.ts';
 import * as claims from './claims.ts';
 import type { Claim } from './claims.ts';
@@ -27,8 +27,9 @@ import * as index from './run-index.ts';
 import type { RunPage } from './run-index.ts';
 
 export type { ActiveRunPage, ActiveRuns } from './active-runs.ts';
-export type { StoredArtifact } from './artifacts.ts';
+export { ArtifactConflictError, type PutArtifactOptions, type StoredArtifact } from './artifacts.ts';
 export { sha256Hex } from './artifacts.ts';
+export { FencedAppendError } from './event-log.ts';
 export type { Claim } from './claims.ts';
 export type { Lease, LeaseRecord, LeaseResult, LeaseStore } from './lease-store.ts';
 export { serializeProjection, type StoredProjection } from './projections.ts';
@@ -58,7 +59,8 @@ export interface RunStore {
   /** Writes run.json, unless the stored one is already at or past this state (the later `lastSeq` wins a race). */
   writeProjection(runId: string, state: RunState): Promise<void>;
 
-  putArtifact(runId: string, name: string, body: Buffer | string, contentType: string): Promise<ArtifactRef>;
+  /** See `PutArtifactOptions` for the guarded (create-only) write a job execution makes. */
+  putArtifact(runId: string, name: string, body: Buffer | string, contentType: string, options?: PutArtifactOptions): Promise<ArtifactRef>;
   getArtifact(runId: string, name: string): Promise<StoredArtifact | null>;
   listArtifacts(runId: string): Promise<string[]>;
 
@@ -107,7 +109,7 @@ export function getRunStore(parts: RunStoreParts): RunStore {
     projectionGeneration: (runId) => projections.projectionGeneration(blobs, runId),
     writeProjection: (runId, state) => projections.writeProjection(blobs, runId, state),
 
-    putArtifact: (runId, name, body, contentType) => artifacts.putArtifact(blobs, runId, name, body, contentType),
+    putArtifact: (runId, name, body, contentType, options) => artifacts.putArtifact(blobs, runId, name, body, contentType, options),
     getArtifact: (runId, name) => artifacts.getArtifact(blobs, runId, name),
     listArtifacts: (runId) => artifacts.listArtifacts(blobs, runId),
 

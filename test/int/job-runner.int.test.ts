@@ -149,9 +149,9 @@ describe('job runner', function () {
     await decideAndAppend(store, runId, [{ type: 'StartExecution', executionId }, { type: 'StartAttempt', node: 'charter', executionId }], ctx);
     await decideAndAppend(store, runId, [{ type: 'RequestCancel', by: 'operator' }], ctx);
     const resume = `exec-${uuidv7()}`;
-    // As the resume route does for a stalled run: the dead execution is closed first.
+    // A resume waits until the dead execution is closed (the reconciler closes it as lost).
     await decideAndAppend(store, runId, [
-      { type: 'FinishExecution', executionId, outcome: 'lost', reason: 'its job process is gone' },
+      { type: 'FinishExecution', executionId, outcome: 'lost', reason: 'its lease expired unrenewed' },
       { type: 'RequestExecution', executionId: resume, reason: 'resume' },
     ], ctx);
     const result = await execute(store, model, runId, resume);

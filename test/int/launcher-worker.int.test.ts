@@ -150,6 +150,37 @@ describe('local launcher, worker mode (one long-lived job worker)', function () 
     expect(isAlive(workerPid), 'the worker is still up').to.equal(true);
   });
 
+  it('a run whose attempts time out fails on its own, while two other runs in the same worker finish unaffected', async () => {
+    const env = envFor(dir, { OFFLINE_MODEL_LATENCY_MS: '300' });
+    direct = getLocalWorkerLauncher({ entrypoint: jobWorkerEntrypoint(), env: jobEnvFor(loadConfig(env), env), maxRetries: 0, stdio: 'ignore', killGraceMs: 5_000 });
+    // Every charter call takes 300 ms; this run allows it 150 ms, twice.
+    const slow = await createRun(store, { timeoutMs: { charter: 150 }, maxAttempts: 2 });
+    const others = [await createRun(store), await createRun(store)];
+    const pids = new Set<number>();
+    for (const r of [slow, ...others]) await direct.launch({ runId: r.runId, executionId: r.executionId });
+    const ends = Promise.all([slow, ...others].map((r) => direct?.waitFor(r.executionId)));
+    await waitUntil(async () => {
+      for (const t of direct?.running() ?? []) pids.add(t.pid);
+      return (await Promise.all([slow, ...others].map((r) => statusOf(store, r.runId)))).every((s) => s === 'succeeded' || s === 'failed');
+    }, 'every run to end', 45_000, 20);
+    const [slowEnd, ...otherEnds] = await ends;
+    expect(pids.size, 'one worker ran all three').to.equal(1);
+    // The task ends 0 (a recorded failure is a terminal state), so the platform calls it succeeded.
+    expect(slowEnd).to.include({ outcome: 'succeeded', code: 0 });
+    expect(project((await store.readLog(slow.runId)).events).status).to.equal('failed');
+    const slowEvents = await checkLog(store, slow.runId);
+    const slowState = project(slowEvents);
+    expect(slowState.failure).to.include({ node: 'charter', code: 'node_failed' });
+    const charterFailures = slowEvents.filter((e) => isEventOf(e, 'node.attempt.failed') && e.data.node === 'charter');
+    expect(charterFailures.map((e) => (e.data as { error: { code: string } }).error.code)).to.deep.equal(['timeout', 'timeout']);
+    for (const [i, r] of others.entries()) {
+      expect(otherEnds[i]).to.include({ outcome: 'succeeded', code: 0 });
+      const events = await checkLog(store, r.runId);
+      expect(project(events).progress).to.deep.equal({ done: TOTAL_NODES, total: TOTAL_NODES });
+      expect(events.some((e) => isEventOf(e, 'node.attempt.failed')), 'no attempt of the other runs failed').to.equal(false);
+    }
+  });
+
   it('a worker that cannot start (bad config) uses up the retry budget: the execution fails, launch still answers', async () => {
     const { runId, executionId } = await createRun(store);
     direct = getLocalWorkerLauncher({

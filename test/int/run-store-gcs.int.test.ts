@@ -14,10 +14,11 @@ before(async () => {
 });
 after(async () => emulator.stop());
 
-describeRunStore('GCS via the emulator', async () => ({
-  store: getGcsRunStore({ bucket: `contract-${++bucketN}`, prefix: 'sf', apiEndpoint: emulator.url, projectId: 'test' }),
-  cleanup: async () => {},
-}));
+describeRunStore('GCS via the emulator', async () => {
+  const open = (bucket: string) => () => getGcsRunStore({ bucket, prefix: 'sf', apiEndpoint: emulator.url, projectId: 'test' });
+  const twin = open(`contract-${++bucketN}`);
+  return { store: twin(), cleanup: async () => {}, twin };
+});
 
 describe('group commit against the one-write-per-second limit', function () {
   this.timeout(60_000);

@@ -4,5 +4,5 @@ import { tempDir } from '../support/temp-dir.ts';
 
 describeRunStore('local disk', async () => {
   const tmp = await tempDir('sf-store-');
-  return { store: getLocalRunStore(tmp.dir), cleanup: tmp.cleanup };
+  return { store: getLocalRunStore(tmp.dir), cleanup: tmp.cleanup, twin: () => getLocalRunStore(tmp.dir) };
 });

@@ -125,6 +125,10 @@ export interface ExecutionGiven {
   blocked?: string;
   now?: number;
   concurrency?: number;
+  /** When the attempts in flight started (default NOW - 10). */
+  startedAt?: Record<string, number>;
+  /** The run's deadline on the scheduler's clock. */
+  deadline?: { at: number; seconds: number };
 }
 
 /** Given a history, when the execution holds this, then the scheduler's next step is… */
@@ -134,11 +138,14 @@ export function givenRun(history: StoredEvent[]) {
     state,
     when(execution: ExecutionGiven = {}) {
       // Attempt numbers and start times as the runner would hold them.
-      const inflight = new Map((execution.inflight ?? []).map((id) => [id, { attempt: state.nodes[id]?.lastAttempt?.n ?? 1, startedAt: NOW - 10 }]));
+      const inflight = new Map(
+        (execution.inflight ?? []).map((id) => [id, { attempt: state.nodes[id]?.lastAttempt?.n ?? 1, startedAt: execution.startedAt?.[id] ?? NOW - 10 }]),
+      );
       const notBefore = new Map(Object.entries(execution.notBefore ?? {}));
       const policy = { ...TEST_POLICY, concurrency: execution.concurrency ?? TEST_POLICY.concurrency };
       const blocked = execution.blocked !== undefined ? { blocked: execution.blocked } : {};
-      const next = nextStep(state, execution.now ?? NOW, policy, { inflight, notBefore, ...blocked });
+      const deadline = execution.deadline ? { deadline: execution.deadline } : {};
+      const next = nextStep(state, execution.now ?? NOW, policy, { inflight, notBefore, ...blocked, ...deadline });
       return {
         then(expected: NextStep): NextStep {
           expect(next).to.deep.equal(expected);

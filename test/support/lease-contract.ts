@@ -62,8 +62,11 @@ export function describeLeases(name: string, factory: StoreFactory): void {
       const run = uuidv7();
       const a = held(await leases.acquire(run, 'exec-a', 1000, now));
       clock += 1001;
+      expect(await a.holds(), 'expired, but nobody took it: still a’s').to.equal(true);
       const b = held(await leases.acquire(run, 'exec-b', 1000, now));
       expect(b.record.executionId).to.equal('exec-b');
+      expect(await a.holds()).to.equal(false);
+      expect(await b.holds()).to.equal(true);
       expect(await a.renew()).to.equal(false);
       await a.release();
       const c = await leases.acquire(run, 'exec-c', 1000, now);

@@ -8,9 +8,9 @@ import { expect } from 'chai';
 import { v7 as uuidv7 } from 'uuid';
 import { newEvent, serializeEvent, type PendingEvent } from '../../shared/domain/events.ts';
 import { project } from '../../shared/domain/run-state.ts';
-import { GenerationMismatchError } from '../../shared/store/event-log.ts';
+import { FencedAppendError, GenerationMismatchError } from '../../shared/store/event-log.ts';
 import { InvalidKeyError } from '../../shared/store/keys.ts';
-import type { RunStore } from '../../shared/store/run-store.ts';
+import { ArtifactConflictError, type RunStore } from '../../shared/store/run-store.ts';
 import { describeClaims } from './claim-contract.ts';
 import { describeCursors } from './cursor-contract.ts';
 import { describeActiveRuns } from './active-runs-contract.ts';
@@ -122,6 +122,61 @@ export function describeRunStore(name: string, factory: StoreFactory): void {
       expect(got?.body.toString()).to.equal('<svg/>');
       expect(got?.contentType).to.match(/^image\/svg\+xml/);
       expect(await store.getArtifact(run, 'missing.json')).to.equal(null);
+    });
+
+    it('fences an execution: its appends are refused once it finished or another execution started', async () => {
+      const run = uuidv7();
+      const at = '2026-11-27T10:00:00.000Z';
+      const started = (e: string) => newEvent('execution.started', { executionId: e }, `start-${e}-${++counter}`, at);
+      const e1 = { fence: { executionId: 'e1' } };
+      await expectReject(store.append(run, [marker('before any start')], e1), FencedAppendError);
+      await store.append(run, [started('e1')]);
+      await store.append(run, [marker('by e1')], e1);
+      await expectReject(store.append(run, [marker('by e2 too early')], { fence: { executionId: 'e2' } }), FencedAppendError);
+      const retried = marker('e1, written before the takeover');
+      await store.append(run, [retried], e1);
+      await store.append(run, [started('e2')]);
+      const err = await expectReject(store.append(run, [marker('by e1 after the takeover')], e1), FencedAppendError);
+      expect(err.message).to.match(/execution e2 started after it/);
+      // A retry of what was written before is no write at all, so it is not refused.
+      expect((await store.append(run, [retried], e1)).written).to.equal(0);
+      await store.append(run, [marker('by e2')], { fence: { executionId: 'e2' } });
+      await store.append(run, [newEvent('execution.finished', { executionId: 'e2', outcome: 'lost' }, `fin-${++counter}`, at)]);
+      await expectReject(store.append(run, [marker('by e2 after it was lost')], { fence: { executionId: 'e2' } }), FencedAppendError);
+      const log = await store.readLog(run);
+      expect(log.events.map((e) => (e.type === 'run.deleted' ? (e.data as { by: string }).by : e.type))).to.deep.equal([
+        'execution.started', 'by e1', 'e1, written before the takeover', 'execution.started', 'by e2', 'execution.finished',
+      ]);
+    });
+
+    it('decides a fence on the log as it stands at the write, not as this process last read it', async function () {
+      const twin = fx.twin;
+      if (!twin) return this.skip();
+      const run = uuidv7();
+      const at = '2026-11-27T10:00:00.000Z';
+      await store.append(run, [newEvent('execution.started', { executionId: 'e1' }, `s1-${++counter}`, at)]);
+      await store.append(run, [marker('by e1')], { fence: { executionId: 'e1' } });
+      // Another process starts e2; this one has not read the log since.
+      await twin().append(run, [newEvent('execution.started', { executionId: 'e2' }, `s2-${++counter}`, at)]);
+      await expectReject(store.append(run, [marker('stale e1')], { fence: { executionId: 'e1' } }), FencedAppendError);
+      expect((await twin().readLog(run)).lastSeq).to.equal(3);
+    });
+
+    it('guards artifact writes: create-only, replaced only while the writer may, identical bytes accepted', async () => {
+      const run = uuidv7();
+      let holds = true;
+      const guarded = { replaceOnlyIf: async () => holds };
+      await store.putArtifact(run, 'a.json', '{"v":1}', 'application/json', guarded);
+      await store.putArtifact(run, 'a.json', '{"v":1}', 'application/json', { replaceOnlyIf: async () => false });
+      await store.putArtifact(run, 'a.json', '{"v":2}', 'application/json', guarded);
+      expect((await store.getArtifact(run, 'a.json'))?.body.toString()).to.equal('{"v":2}');
+      holds = false;
+      await expectReject(store.putArtifact(run, 'a.json', '{"v":3}', 'application/json', guarded), ArtifactConflictError);
+      expect((await store.getArtifact(run, 'a.json'))?.body.toString()).to.equal('{"v":2}');
+      // Rewritten by someone else between the read and the replace: refused, theirs kept.
+      const racing = { replaceOnlyIf: async () => (await store.putArtifact(run, 'a.json', '{"v":"theirs"}', 'application/json'), true) };
+      await expectReject(store.putArtifact(run, 'a.json', '{"v":4}', 'application/json', racing), ArtifactConflictError);
+      expect((await store.getArtifact(run, 'a.json'))?.body.toString()).to.equal('{"v":"theirs"}');
     });
 
     it('refuses run ids and artifact names that could escape the run', async () => {

@@ -17,7 +17,16 @@ export const ctx = () => ({ now: new Date().toISOString(), newId: uuidv7 });
 
 export async function createRun(
   store: RunStore,
-  options: { params?: BuildParams; maxAttempts?: number; executionId?: string; tenant?: string } = {},
+  options: {
+    params?: BuildParams;
+    maxAttempts?: number;
+    executionId?: string;
+    tenant?: string;
+    /** Attempt time limits: one for every node, or per node id. */
+    timeoutMs?: number | Record<string, number>;
+    /** run.created.deadlineAt (ISO). */
+    deadlineAt?: string;
+  } = {},
 ): Promise<{ runId: string; executionId: string }> {
   const runId = uuidv7();
   const executionId = options.executionId ?? `exec-${uuidv7()}`;
@@ -35,8 +44,12 @@ export async function createRun(
           signature: `sha256:${'1'.repeat(64)}`,
           pipelineVersion: 'v1',
           appVersion: 'test',
-          nodes: SCENARIOFORGE_PIPELINE.nodes.map((n) => ({ id: n.id, deps: [...n.deps], maxAttempts: options.maxAttempts ?? 3 })),
+          nodes: SCENARIOFORGE_PIPELINE.nodes.map((n) => {
+            const limit = typeof options.timeoutMs === 'number' ? options.timeoutMs : options.timeoutMs?.[n.id];
+            return { id: n.id, deps: [...n.deps], maxAttempts: options.maxAttempts ?? 3, ...(limit !== undefined ? { timeoutMs: limit } : {}) };
+          }),
           llm: { provider: 'offline', model: 'offline-library-v1', keySource: 'none', keyFingerprint: null },
+          ...(options.deadlineAt ? { deadlineAt: options.deadlineAt } : {}),
         },
       },
       { type: 'RequestExecution', executionId, reason: 'build' },

@@ -14,6 +14,17 @@ export interface ScriptedModel extends ModelClient {
   /** Every call of `node` fails with this error until `heal(node)`. */
   failAlways(node: string, error: ModelError): void;
   heal(node: string): void;
+  /** The next `times` calls of `node` never answer: they end only when their signal aborts. */
+  hangNext(node: string, times?: number): void;
+}
+
+/** A call that never answers: it rejects (cancelled) only when its signal aborts, as a model adapter does. */
+function hang(signal: AbortSignal): Promise<never> {
+  return new Promise((_resolve, reject) => {
+    const cancelled = () => reject(new ModelError('cancelled', 'the model call was cancelled', { retryable: false }));
+    if (signal.aborted) return cancelled();
+    signal.addEventListener('abort', cancelled, { once: true });
+  });
 }
 
 export const unavailable = () => new ModelError('model_unavailable', 'The model is overloaded (503)', { retryable: true, status: 503 });
@@ -24,6 +35,7 @@ export function getScriptedModel(latencyMs = 0): ScriptedModel {
   const calls: string[] = [];
   const queued = new Map<string, ModelError[]>();
   const always = new Map<string, ModelError>();
+  const hanging = new Map<string, number>();
   return {
     provider: 'offline',
     model: inner.model,
@@ -34,12 +46,20 @@ export function getScriptedModel(latencyMs = 0): ScriptedModel {
     failAlways(node, error) {
       always.set(node, error);
     },
+    hangNext(node, times = 1) {
+      hanging.set(node, (hanging.get(node) ?? 0) + times);
+    },
     heal(node) {
       always.delete(node);
       queued.delete(node);
     },
     async generate(req: ModelRequest): Promise<ModelResponse> {
       calls.push(req.node);
+      const hangs = hanging.get(req.node) ?? 0;
+      if (hangs > 0) {
+        hanging.set(req.node, hangs - 1);
+        return hang(req.signal);
+      }
       const forever = always.get(req.node);
       if (forever) throw forever;
       const next = queued.get(req.node)?.shift();

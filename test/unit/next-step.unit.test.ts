@@ -21,6 +21,13 @@ const fail = (node: string, retryable: boolean, attempt = 1): Command => ({
   error: { code: retryable ? 'model_unavailable' : 'bad_request', message: 'x', retryable },
 });
 
+/** The same graph with a time limit per node (ms). */
+const timed = (limits: Record<string, number>, ...nodes: [string, string[]][]): Command[] => [
+  { type: 'CreateRun', data: createdData({ nodes: nodes.map(([id, deps]) => ({ id, deps, maxAttempts: 3, ...(limits[id] ? { timeoutMs: limits[id] } : {}) })), deadlineAt: '2026-11-27T11:00:00.000Z' }) },
+  { type: 'RequestExecution', executionId: 'e1', reason: 'build' },
+  { type: 'StartExecution', executionId: 'e1' },
+];
+
 /** a → (b, c, d, e) → f */
 const fan = graph(['a', []], ['b', ['a']], ['c', ['a']], ['d', ['a']], ['e', ['a']], ['f', ['b', 'c', 'd', 'e']]);
 const fanned = [...fan, start('a'), succeed('a')];
@@ -59,6 +66,90 @@ const table: Row[] = [
   // Blocked: the execution can start nothing (the run's params no longer parse)
   { name: 'a blocked execution fails the run with the reason', given: fanned, when: { blocked: 'params no longer valid' }, then: { type: 'fail', node: null, reason: 'params no longer valid' } },
   { name: 'a blocked execution still confirms a cancel', given: [...fan, { type: 'RequestCancel', by: 'op' }], when: { blocked: 'x' }, then: { type: 'cancel', stop: [] } },
+  // Attempt time limits (a: 1000 ms, b: 5000 ms, c: none)
+  {
+    name: 'an attempt within its limit waits, waking at its expiry',
+    given: [...timed({ a: 1000 }, ['a', []]), start('a')],
+    when: { inflight: ['a'], startedAt: { a: NOW - 400 } },
+    then: { type: 'wait', start: [], until: NOW + 600 },
+  },
+  {
+    name: 'an attempt past its limit is timed out',
+    given: [...timed({ a: 1000 }, ['a', []]), start('a')],
+    when: { inflight: ['a'], startedAt: { a: NOW - 1000 } },
+    then: { type: 'timeout', attempts: [{ node: 'a', attempt: 1, limitMs: 1000 }] },
+  },
+  {
+    name: 'only the attempts past their limit time out; a node without a limit never does',
+    given: [...timed({ a: 1000, b: 5000 }, ['a', []], ['b', []], ['c', []]), start('a'), start('b'), start('c')],
+    when: { inflight: ['a', 'b', 'c'], concurrency: 3, startedAt: { a: NOW - 1500, b: NOW - 1500, c: NOW - 999_999 } },
+    then: { type: 'timeout', attempts: [{ node: 'a', attempt: 1, limitMs: 1000 }] },
+  },
+  {
+    name: 'the nearest expiry is the wait’s until, before a later backoff',
+    given: [...timed({ a: 1000, b: 5000 }, ['a', []], ['b', []], ['c', []]), start('a'), start('b'), start('c'), fail('c', true)],
+    when: { inflight: ['a', 'b'], concurrency: 3, startedAt: { a: NOW - 100, b: NOW - 4500 }, notBefore: { c: NOW + 2000 } },
+    then: { type: 'wait', start: [], until: NOW + 500 },
+  },
+  {
+    name: 'a retry of a timed-out attempt counts its own limit from its own start',
+    given: [...timed({ a: 1000 }, ['a', []]), start('a'), fail('a', true), start('a')],
+    when: { inflight: ['a'], startedAt: { a: NOW - 200 } },
+    then: { type: 'wait', start: [], until: NOW + 800 },
+  },
+  {
+    name: 'a failed node still lets what runs time out',
+    given: [...timed({ b: 1000 }, ['a', []], ['b', []]), start('a'), start('b'), fail('a', false)],
+    when: { inflight: ['b'], startedAt: { b: NOW - 1000 } },
+    then: { type: 'timeout', attempts: [{ node: 'b', attempt: 1, limitMs: 1000 }] },
+  },
+  {
+    name: 'a failed node waits for what runs until its expiry',
+    given: [...timed({ b: 1000 }, ['a', []], ['b', []]), start('a'), start('b'), fail('a', false)],
+    when: { inflight: ['b'], startedAt: { b: NOW - 300 } },
+    then: { type: 'wait', start: [], until: NOW + 700 },
+  },
+  // Run deadline (deadlineAt 11:00, one hour after creation)
+  {
+    name: 'before the deadline: the wait wakes at the deadline when nothing nearer',
+    given: fanned,
+    when: { deadline: { at: NOW + 5000, seconds: 3600 } },
+    then: { type: 'wait', start: ['b', 'c'], until: NOW + 5000 },
+  },
+  {
+    name: 'past the deadline: stop what runs and fail the run, code deadline',
+    given: [...timed({}, ['a', []], ['b', ['a']], ['c', ['a']]), start('a'), succeed('a'), start('b'), start('c')],
+    when: { inflight: ['b', 'c'], deadline: { at: NOW, seconds: 3600 } },
+    then: {
+      type: 'deadline',
+      stop: ['b', 'c'],
+      reason: 'The run passed its deadline of 2026-11-27T11:00:00.000Z (RUN_DEADLINE_S=3600) before it finished: 1 of 3 steps were done.',
+    },
+  },
+  {
+    name: 'past the deadline with nothing running: fail at once, even when blocked or failed',
+    given: [...timed({}, ['a', []], ['b', []]), start('a'), fail('a', false)],
+    when: { blocked: 'x', deadline: { at: NOW - 1, seconds: 60 } },
+    then: { type: 'deadline', stop: [], reason: 'The run passed its deadline of 2026-11-27T11:00:00.000Z (RUN_DEADLINE_S=60) before it finished: 0 of 2 steps were done.' },
+  },
+  {
+    name: 'a deadline outranks an attempt past its limit',
+    given: [...timed({ a: 10 }, ['a', []]), start('a')],
+    when: { inflight: ['a'], startedAt: { a: NOW - 50 }, deadline: { at: NOW, seconds: 1 } },
+    then: { type: 'deadline', stop: ['a'], reason: 'The run passed its deadline of 2026-11-27T11:00:00.000Z (RUN_DEADLINE_S=1) before it finished: 0 of 1 steps were done.' },
+  },
+  {
+    name: 'a cancel outranks the deadline',
+    given: [...fanned, start('b'), { type: 'RequestCancel', by: 'op' }],
+    when: { inflight: ['b'], deadline: { at: NOW - 1, seconds: 1 } },
+    then: { type: 'cancel', stop: ['b'] },
+  },
+  {
+    name: 'a finished run ignores its deadline',
+    given: [...done, { type: 'CompleteRun' }],
+    when: { deadline: { at: NOW - 1, seconds: 1 } },
+    then: { type: 'finished', outcome: 'succeeded' },
+  },
   // Success
   { name: 'all succeeded and nothing runs: complete', given: done, then: { type: 'complete' } },
   { name: 'all succeeded: complete, even when blocked', given: done, when: { blocked: 'x' }, then: { type: 'complete' } },
