@@ -74,9 +74,13 @@ export async function isViewableRun(store: RunStore, runId: string): Promise<boo
   return folded.runId === runId && runVisibility(folded) === 'visible';
 }
 
-/** RUN_MAX_EXECUTIONS as the page shows it; 3, its default, where the config has no such field. */
+/**
+ * RUN_MAX_EXECUTIONS as the pages show it (`config.reconcile.maxExecutions`);
+ * 3, its default, where the config has no such field (before the reconciler's config).
+ */
 export function runMaxExecutionsOf(config: Config | undefined): number {
-  return config && 'runMaxExecutions' in config && typeof config.runMaxExecutions === 'number' ? config.runMaxExecutions : 3;
+  const reconcile = config && 'reconcile' in config ? (config.reconcile as { maxExecutions?: unknown } | null) : null;
+  return typeof reconcile?.maxExecutions === 'number' ? reconcile.maxExecutions : 3;
 }
 
 /** A page with this deployment's execution budget in its body's data attribute (the file says 3). */

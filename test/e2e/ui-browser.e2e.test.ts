@@ -432,7 +432,8 @@ describe('UI in a real browser (run page, operator console)', function () {
         await p.waitForSelector(`${row} .badge[data-liveness="stalled"]`);
         expect(await p.textContent(`${row} td`)).to.match(/Running\s*⚠Stalled$/);
         expect(await p.getAttribute(`${row} .badge[data-liveness="stalled"]`, 'title')).to.match(/^Stalled since \d\d:\d\d:\d\d — recovering \(execution 3 of 3\)$/);
-        expect(await p.locator('#runs-table .badge[data-liveness]').count(), 'only the stalled run').to.equal(1);
+        // Finished runs never get one (a live run left requested and never started may: it is stalled too).
+        expect(await p.locator('#runs-table tr[data-status="succeeded"] .badge[data-liveness], #runs-table tr[data-status="failed"] .badge[data-liveness]').count()).to.equal(0);
         expect(errors).to.deep.equal([]);
       } finally {
         await ctx.close();
