@@ -110,6 +110,7 @@ export function createApp(deps: AppDeps): Express {
   // The UI's pages and assets: `/`, the run page `/runs/:id` (an HTML 404 for unknown or deleted runs), `/assets/*`.
   app.use(uiRouter({
     store: ctx.store,
+    config: ctx.config,
     onError: (err, runId) => ctx.logger.warn({ runId, err: err.message }, 'run page: the store could not be read'),
   }));
   app.use(notFoundHandler);

@@ -6,15 +6,20 @@
  *
  * - `GET /`              the operator console (public/index.html)
  * - `GET /runs/:id`      the run page, for an existing run that is not deleted; otherwise an HTML 404
+ *
+ * Both pages carry RUN_MAX_EXECUTIONS in `<body data-run-max-executions>`: the
+ * budget they count executions against ("execution 2 of 3").
  * - `GET /assets/*`      public/assets (JS, CSS, icons)
  * - `GET /assets/vendor/marked.esm.js`, `/assets/vendor/purify.es.mjs`  from node_modules
  *
  * The pages read everything else through the public JSON routes
  * (`run.json`, `events`, `artifacts`) and the keyed operator routes.
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Response, type Router } from 'express';
+import type { Config } from '../shared/config.ts';
 import { runVisibility } from '../shared/domain/run-checks.ts';
 import { project, type RunState } from '../shared/domain/run-state.ts';
 import { ensureError } from '../shared/logger.ts';
@@ -23,6 +28,8 @@ import type { RunStore } from '../shared/store/run-store.ts';
 
 export interface UiDeps {
   store: RunStore;
+  /** Read for RUN_MAX_EXECUTIONS only. */
+  config?: Config;
   /** Told when a store read fails while checking a run (the page then answers 503). */
   onError?: (err: Error, runId: string) => void;
 }
@@ -65,6 +72,29 @@ export async function isViewableRun(store: RunStore, runId: string): Promise<boo
   const tail = await store.readLog(runId, state?.lastSeq ?? 0);
   const folded = state ? project(tail.events, state) : project(tail.events);
   return folded.runId === runId && runVisibility(folded) === 'visible';
+}
+
+/**
+ * RUN_MAX_EXECUTIONS as the pages show it (`config.reconcile.maxExecutions`);
+ * 3, its default, where the config has no such field (before the reconciler's config).
+ */
+export function runMaxExecutionsOf(config: Config | undefined): number {
+  const reconcile = config && 'reconcile' in config ? (config.reconcile as { maxExecutions?: unknown } | null) : null;
+  return typeof reconcile?.maxExecutions === 'number' ? reconcile.maxExecutions : 3;
+}
+
+/** A page with this deployment's execution budget in its body's data attribute (the file says 3). */
+function pageWithBudget(file: string, maxExecutions: number): () => Promise<string> {
+  let html: Promise<string> | null = null;
+  return () => {
+    html ??= readFile(path.join(PUBLIC_DIR, file), 'utf8')
+      .then((text) => text.replace('data-run-max-executions="3"', `data-run-max-executions="${maxExecutions}"`))
+      .catch((err: unknown) => {
+        html = null;
+        throw err;
+      });
+    return html;
+  };
 }
 
 function sendPage(res: Response, file: string, status = 200): void {
@@ -110,7 +140,14 @@ export function uiRouter(deps: UiDeps): Router {
     res.status(404).type('text/plain').send('Not found');
   });
 
-  router.get('/', (_req, res) => sendPage(res, 'index.html'));
+  const maxExecutions = runMaxExecutionsOf(deps.config);
+  const consolePage = pageWithBudget('index.html', maxExecutions);
+  const runPage = pageWithBudget('run.html', maxExecutions);
+
+  router.get('/', async (_req, res) => {
+    res.set('Cache-Control', 'no-cache');
+    res.type('html').send(await consolePage());
+  });
 
   router.get('/runs/:id', async (req, res) => {
     const runId = req.params.id;
@@ -122,7 +159,12 @@ export function uiRouter(deps: UiDeps): Router {
       sendPage(res, 'unavailable.html', 503);
       return;
     }
-    sendPage(res, viewable ? 'run.html' : 'not-found.html', viewable ? 200 : 404);
+    if (!viewable) {
+      sendPage(res, 'not-found.html', 404);
+      return;
+    }
+    res.set('Cache-Control', 'no-cache');
+    res.type('html').send(await runPage());
   });
 
   return router;

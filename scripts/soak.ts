@@ -4,6 +4,8 @@
  *
  *   npm run soak -- --minutes 30 --seed 42 --write-limit 1 --json report.json
  *   npm run soak -- --job-mode worker   (one long-lived job worker; a kill takes every run it holds)
+ *   npm run soak -- --liveness          (also permanent job kills and orchestrator restarts; no operator
+ *                                        resumes: the reconciler alone brings runs back; stuck runs fail it)
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -26,6 +28,9 @@ const { values } = parseArgs({
     'write-limit': { type: 'string' },
     json: { type: 'string' },
     'keep-dir': { type: 'boolean', default: false },
+    liveness: { type: 'boolean', default: false },
+    'permanent-kill-every-ms': { type: 'string' },
+    'restart-every-ms': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -33,7 +38,8 @@ const { values } = parseArgs({
 if (values.help) {
   console.log('usage: npm run soak -- [--minutes N | --seconds N] [--seed N] [--workers N] [--max-active N] [--kill-every-ms N]\n'
     + '                        [--job-mode process|worker] [--job-max-retries N] [--max-kills-per-execution N]\n'
-    + '                        [--gcs-fault-rate P] [--model-fault-rate P] [--write-limit W/s] [--json FILE] [--keep-dir]');
+    + '                        [--gcs-fault-rate P] [--model-fault-rate P] [--write-limit W/s] [--json FILE] [--keep-dir]\n'
+    + '                        [--liveness [--permanent-kill-every-ms N] [--restart-every-ms N]]');
   process.exit(0);
 }
 
@@ -69,6 +75,9 @@ const report = await runSoak({
   ...optional('gcsFaultRate', num('gcs-fault-rate', values['gcs-fault-rate'], 0, 0.5)),
   ...optional('modelFaultRate', num('model-fault-rate', values['model-fault-rate'], 0, 0.5)),
   ...optional('writeRateLimit', num('write-limit', values['write-limit'], 1, 1000)),
+  ...optional('permanentKillEveryMs', num('permanent-kill-every-ms', values['permanent-kill-every-ms'], 500, 3_600_000)),
+  ...optional('restartEveryMs', num('restart-every-ms', values['restart-every-ms'], 1000, 3_600_000)),
+  liveness: values.liveness,
   keepDir: values['keep-dir'],
   log: (line) => console.error(line),
 });

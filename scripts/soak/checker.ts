@@ -10,6 +10,7 @@
  *   names, with the recorded sha256;
  * - no node succeeded twice without an operator retry between the two;
  * - a terminal run has no attempt left open and no execution left running;
+ * - no run is stuck (`isStuck`): each is deleted, terminal, or held by a live lease;
  * - identical builds (same tenant and params, not forced, no delete or force
  *   in between) answered one run;
  * - deleted runs are absent from `GET /runs` and their links refuse; live runs are listed;
@@ -22,12 +23,12 @@
  */
 import stableStringify from 'fast-json-stable-stringify';
 import { isEventOf, type StoredEvent } from '../../shared/domain/events.ts';
-import { isOpenExecution } from '../../shared/domain/run-checks.ts';
+import { isOpenExecution, unfinishedExecution } from '../../shared/domain/run-checks.ts';
 import { isTerminal, project, type RunState } from '../../shared/domain/run-state.ts';
 import { parseLog } from '../../shared/store/event-log.ts';
 import { isRunId } from '../../shared/store/keys.ts';
 import { sha256Hex, type RunStore } from '../../shared/store/run-store.ts';
-import type { Anomaly, BuildRecord, DeleteRecord, FailedRequest, SseRecord } from './types.ts';
+import { CUT_BY_RESTART, type Anomaly, type BuildRecord, type DeleteRecord, type FailedRequest, type SseRecord } from './types.ts';
 
 export type { Anomaly, AnomalyKind } from './types.ts';
 
@@ -46,6 +47,10 @@ export interface CheckExpectations {
   sse?: readonly SseRecord[];
   /** Every run that is not deleted must be terminal (after a quiesce). */
   requireTerminal?: boolean;
+  /** A stuck run (`isStuck`) is an anomaly. Stuck runs are counted either way. */
+  judgeStuck?: boolean;
+  /** The clock leases are judged on (epoch ms); default now. */
+  now?: number;
   /** Run ids to check besides those found in the store (e.g. every id a build answered). */
   runIds?: readonly string[];
   /** At most this many anomalies of one kind per run (a broken log would otherwise repeat itself). Default 5. */
@@ -58,11 +63,26 @@ export interface CheckedRun {
   status: string;
   deleted: boolean;
   events: number;
+  /** Not deleted, not terminal, and no live lease: nobody is working on it (see `isStuck`). */
+  stuck: boolean;
 }
 
 export interface CheckResult {
   anomalies: Anomaly[];
   runs: CheckedRun[];
+}
+
+/**
+ * A run is stuck unless something settles or holds it: deleted, terminal, or
+ * active with a live lease — its unfinished execution started and the lease
+ * its last heartbeat recorded not yet expired at `now`. A stuck run waits for
+ * someone (the reconciler, an operator) to notice it.
+ */
+export function isStuck(state: RunState, now: number): boolean {
+  if (state.deleted || isTerminal(state.status)) return false;
+  const open = unfinishedExecution(state);
+  const leaseLive = open !== null && open.startedAt !== null && open.leaseExpiresAt !== null && Date.parse(open.leaseExpiresAt) > now;
+  return !leaseLive;
 }
 
 /** Every run id with at least one object under `runs/`. */
@@ -170,7 +190,7 @@ function checkSse(record: SseRecord, events: readonly StoredEvent[] | null, add:
     if (record.end.lastSeq !== lastSent && record.end.lastSeq > record.after) {
       add({ kind: 'sse_bad_end', runId, detail: `the end frame says lastSeq ${record.end.lastSeq} but the last event sent was ${lastSent}` });
     }
-  } else if (events) {
+  } else if (events && record.aborted !== CUT_BY_RESTART) {
     const state = project(events);
     if (state.deleted || isTerminal(state.status)) {
       add({ kind: 'sse_not_ended', runId, detail: `the run is ${state.deleted ? 'deleted' : state.status} but its stream did not end (${record.aborted ?? 'open'}; ${record.frames.length} events seen)` });
@@ -329,7 +349,12 @@ export async function checkStore(store: RunStore, exp: CheckExpectations = {}): 
     const events = parseLog(text).events;
     logs.set(runId, events);
     const state = project(events);
-    runs.push({ runId, tenant: state.tenant, status: state.status, deleted: state.deleted, events: raw.lines.length });
+    const stuck = isStuck(state, exp.now ?? Date.now());
+    runs.push({ runId, tenant: state.tenant, status: state.status, deleted: state.deleted, events: raw.lines.length, stuck });
+    if (stuck && exp.judgeStuck) {
+      const open = unfinishedExecution(state);
+      add({ kind: 'run_stuck', runId, detail: `the run is ${state.status} and nobody holds it: ${open ? `execution ${open.id} (${open.reason}) ${open.startedAt ? `has no live lease (last heartbeat ${open.heartbeatAt ?? 'never'}, lease until ${open.leaseExpiresAt ?? 'never'})` : 'never started'}` : 'no execution is open'}` });
+    }
     let t = byTenant.get(state.tenant);
     if (!t) byTenant.set(state.tenant, (t = { live: new Set(), deleted: new Set() }));
     (state.deleted ? t.deleted : t.live).add(runId);

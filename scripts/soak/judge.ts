@@ -1,12 +1,15 @@
 /**
  * The soak's verdict, once everything has settled and the faults are off:
  * the checker over every run (with what the load recorded, run.json as served
- * and the listings as served), then a search for the fake Gemini key in every
- * stored object, the job and orchestrator logs and every HTTP answer.
+ * and the listings as served; stuck runs count against it), then a search for
+ * the fake Gemini key in every stored object, the job and orchestrator logs
+ * and every HTTP answer. Requests left unanswered while the restarter had the
+ * orchestrator down are the restarts' doing and are left out.
  */
 import { readFile } from 'node:fs/promises';
 import { checkStore, scanForSecret, type Anomaly, type CheckResult } from './checker.ts';
 import type { HttpLog } from './http-log.ts';
+import type { FailedRequest } from './types.ts';
 import type { LoadState } from './load-state.ts';
 import { API_KEY_OF, TENANTS, tenantOf } from './tenants.ts';
 import { BUCKET, type SoakWorld } from './world.ts';
@@ -27,8 +30,15 @@ async function listRuns(http: HttpLog, tenant: string): Promise<string[]> {
   return ids;
 }
 
+/** A request that got no answer while the orchestrator was down for a restart (or just after: a pooled socket of the old server). */
+const RESTART_MARGIN_MS = 2_000;
+export function cutByRestart(f: FailedRequest, downtimes: readonly { start: number; end: number }[]): boolean {
+  return f.status === null && downtimes.some((d) => f.at >= d.start && f.at <= d.end + RESTART_MARGIN_MS);
+}
+
 function checkRunsServed(world: SoakWorld, load: LoadState): Promise<CheckResult> {
   const { http } = world;
+  const downtimes = world.orchestrator.downtimes;
   return checkStore(world.store, {
     servedRunJson: async (runId) => {
       const res = await http.request('GET', `/runs/${runId}/run.json`, '/runs/:id/run.json');
@@ -38,10 +48,11 @@ function checkRunsServed(world: SoakWorld, load: LoadState): Promise<CheckResult
     tenants: TENANTS,
     builds: load.builds,
     deletes: load.deletes,
-    failedRequests: http.failed,
+    failedRequests: http.failed.filter((f) => !cutByRestart(f, downtimes)),
     badResponses: http.bad,
     sse: load.sse,
     requireTerminal: true,
+    judgeStuck: true,
     runIds: [...load.runs.keys()],
   });
 }

@@ -24,6 +24,18 @@ export interface SoakOptions {
    * launcher never gives up; above it, executions are abandoned and the quiesce must resume them.
    */
   maxKillsPerExecution?: number;
+  /**
+   * Issue 12's actors: permanent job kills (one execution killed again and again until the
+   * launcher gives up on it) and orchestrator restarts (the app dropped and made anew on the same
+   * store and port). Operators then resume nothing (no resumer, no resume in the quiesce): only
+   * the reconciler can bring a stranded run back, and the report's `stuck runs` must stay 0.
+   * Default false. With it, JOB_MAX_RETRIES defaults to 3 and kills per execution to 2.
+   */
+  liveness?: boolean;
+  /** Mean time between two permanent kills (with `liveness`). Default 12 000 ms. */
+  permanentKillEveryMs?: number;
+  /** Mean time between two orchestrator restarts (with `liveness`). Default 15 000 ms. */
+  restartEveryMs?: number;
   /** Chance of each injected GCS fault kind per matching request. Default 0.02. */
   gcsFaultRate?: number;
   /** Chance that a model call is answered with a fault. Default 0.06. */
@@ -50,8 +62,11 @@ export function soakSettings(options: SoakOptions): SoakSettings {
     maxWatchers: options.maxWatchers ?? 3,
     killEveryMs: options.killEveryMs ?? 3000,
     jobMode: options.jobMode ?? 'process',
-    jobMaxRetries: options.jobMaxRetries ?? 10,
-    maxKillsPerExecution: options.maxKillsPerExecution ?? 5,
+    jobMaxRetries: options.jobMaxRetries ?? (options.liveness ? 3 : 10),
+    maxKillsPerExecution: options.maxKillsPerExecution ?? (options.liveness ? 2 : 5),
+    liveness: options.liveness ?? false,
+    permanentKillEveryMs: options.permanentKillEveryMs ?? 12_000,
+    restartEveryMs: options.restartEveryMs ?? 15_000,
     gcsFaultRate: options.gcsFaultRate ?? 0.02,
     modelFaultRate: options.modelFaultRate ?? 0.06,
     writeRateLimit: options.writeRateLimit ?? null,

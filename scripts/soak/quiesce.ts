@@ -1,7 +1,8 @@
 /**
  * After the load: every run that is not deleted must reach a terminal state.
  * A run nobody has worked on for two rounds (its execution gave up, or was
- * refused) is resumed, as an operator would. Then the SSE watchers are let
+ * refused) is resumed, as an operator would — except with `liveness`, where
+ * only the reconciler may bring it back (a run it leaves is counted stuck). Then the SSE watchers are let
  * end (or cut) and every job is waited for.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,6 +33,10 @@ async function settleRuns(world: SoakWorld, load: LoadState, settings: SoakSetti
     if (unfinished.length === 0 || Date.now() > quiesceDeadline) {
       if (unfinished.length > 0) say(`soak: ${unfinished.length} run(s) still unfinished at the quiesce deadline`);
       return;
+    }
+    if (settings.liveness) {
+      await sleep(1000);
+      continue;
     }
     const working = new Set(world.launcher.running().map((t) => t.runId));
     for (const s of unfinished) {

@@ -2,6 +2,7 @@
 import { FAULT_KINDS } from '../../test/support/gcs-emulator.ts';
 import type { JobCounts } from './actors/actor.ts';
 import type { Anomaly, CheckResult } from './checker.ts';
+import { cutByRestart } from './judge.ts';
 import type { HttpLog } from './http-log.ts';
 import { TERMINAL, type LoadState } from './load-state.ts';
 import type { ModelFaultKind } from './model-faults.ts';
@@ -13,11 +14,12 @@ export interface SoakReport {
   loadMs: number;
   wallMs: number;
   requests: { total: number; byClass: Record<string, number>; histogram: Record<string, Record<string, number>> };
-  runs: { total: number; succeeded: number; failed: number; cancelled: number; deleted: number; unfinished: number };
+  runs: { total: number; succeeded: number; failed: number; cancelled: number; deleted: number; unfinished: number; stuck: number };
   builds: { total: number; created: number; reused: number; forced: number; bursts: number };
   operations: { retries: number; cancels: number; deletes: number; resumes: number };
   sse: { watchers: number; ended: number; events: number };
   jobs: { mode: 'process' | 'worker' } & JobCounts;
+  orchestrator: { restarts: number; requestsCut: number };
   faults: { gcs: Record<string, number>; gcsRateLimited: number; model: Partial<Record<ModelFaultKind, number>>; modelCalls: number };
   events: number;
   anomalies: Anomaly[];
@@ -49,6 +51,7 @@ function runCounts(checked: CheckResult): SoakReport['runs'] {
     cancelled: count((r) => !r.deleted && r.status === 'cancelled'),
     deleted: count((r) => r.deleted),
     unfinished: count((r) => !r.deleted && !TERMINAL.has(r.status)),
+    stuck: count((r) => r.stuck),
   };
 }
 
@@ -87,6 +90,10 @@ export function soakReport(
       events: sse.reduce((n, s) => n + s.frames.length, 0),
     },
     jobs: { mode: settings.jobMode, ...world.jobs },
+    orchestrator: {
+      restarts: world.orchestrator.restarts,
+      requestsCut: world.http.failed.filter((f) => cutByRestart(f, world.orchestrator.downtimes)).length,
+    },
     faults: faultCounts(world),
     events: checked.runs.reduce((n, r) => n + r.events, 0),
     anomalies: checked.anomalies,
@@ -101,10 +108,12 @@ export function formatReport(r: SoakReport): string {
     ['load / wall time', `${(r.loadMs / 1000).toFixed(1)} s / ${(r.wallMs / 1000).toFixed(1)} s`],
     ['requests', `${r.requests.total} (${Object.entries(r.requests.byClass).map(([k, v]) => `${k} ${v}`).join(', ')})`],
     ['runs', `${r.runs.total}: ${r.runs.succeeded} succeeded, ${r.runs.failed} failed, ${r.runs.cancelled} cancelled, ${r.runs.deleted} deleted, ${r.runs.unfinished} unfinished`],
+    ['stuck runs', `stuck runs = ${r.runs.stuck}`],
     ['builds', `${r.builds.total}: ${r.builds.created} created, ${r.builds.reused} reused, ${r.builds.forced} forced, ${r.builds.bursts} identical bursts`],
     ['operator actions', `${r.operations.retries} node retries, ${r.operations.cancels} cancels, ${r.operations.deletes} deletes, ${r.operations.resumes} resumes`],
     ['SSE watchers', `${r.sse.watchers} (${r.sse.ended} saw the end), ${r.sse.events} events streamed`],
-    [r.jobs.mode === 'worker' ? 'job worker (LOCAL_JOB_MODE=worker)' : 'job processes', `${r.jobs.attempts} attempts, ${r.jobs.kills} SIGKILLs, ${r.jobs.restarts} restarts, ${r.jobs.gaveUp} gave up`],
+    [r.jobs.mode === 'worker' ? 'job worker (LOCAL_JOB_MODE=worker)' : 'job processes', `${r.jobs.attempts} attempts, ${r.jobs.kills} SIGKILLs, ${r.jobs.restarts} restarts, ${r.jobs.gaveUp} gave up, ${r.jobs.permanentKills} killed for good`],
+    ['orchestrator restarts', `${r.orchestrator.restarts} (${r.orchestrator.requestsCut} requests cut)`],
     ['GCS faults injected', `${Object.entries(r.faults.gcs).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}${r.faults.gcsRateLimited ? `; rate-limited ${r.faults.gcsRateLimited}` : ''}`],
     ['model faults injected', `${Object.entries(r.faults.model).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'} (of ${r.faults.modelCalls} calls)`],
     ['events', String(r.events)],

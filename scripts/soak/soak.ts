@@ -7,11 +7,14 @@
  * (actors/index.ts): concurrent builds (bursts of identical ones, some
  * forced), readers (run.json with ETag, events, artifacts, listings, the run
  * page, the aliases), SSE watchers, operator retries of failed nodes,
- * cancels, deletes and resumes, and SIGKILLs of random job processes.
+ * cancels, deletes and resumes, and SIGKILLs of random job processes; with
+ * `liveness`, also permanent job kills and orchestrator restarts, and no
+ * operator resumes (the reconciler alone must bring stranded runs back).
  *
  * Then it quiesces (quiesce.ts: load stops; every run that is not deleted
  * must reach a terminal state, with a `resume` for a run nobody is working on
- * any more), clears the faults, and judges (judge.ts: the checker, and a
+ * any more, except with `liveness`), clears the faults, and judges (judge.ts:
+ * the checker, which also counts stuck runs, and a
  * search of the store, the job and orchestrator logs and every HTTP answer
  * for the fake Gemini key).
  *
@@ -43,7 +46,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   try {
     world = await startWorld(settings, workDir, geminiKey);
     load = new LoadState(rng, world.http, settings.durationMs);
-    const ctx: SoakContext = { rng, http: world.http, load, launcher: world.launcher, jobs: world.jobs, settings, loadEnd: Date.now() + settings.durationMs };
+    const ctx: SoakContext = { rng, http: world.http, load, launcher: world.launcher, orchestrator: world.orchestrator, jobs: world.jobs, settings, loadEnd: Date.now() + settings.durationMs };
     const loadMs = await loadWithProgress(ctx);
 
     await quiesce(world, load, settings);

@@ -24,6 +24,7 @@ export type AnomalyKind =
   | 'attempt_never_ended'
   | 'execution_left_open'
   | 'run_not_terminal'
+  | 'run_stuck'
   // builds, deletes, listings
   | 'dedup_violation'
   | 'deleted_listed'
@@ -94,3 +95,6 @@ export interface SseRecord {
   /** Problems seen while parsing the stream (bad data lines…). */
   problems: string[];
 }
+
+/** Why an SSE watcher was aborted when the restarter cut its connection. */
+export const CUT_BY_RESTART = 'the orchestrator restarted';

@@ -6,26 +6,32 @@
  * running the real job entrypoint against the emulator and the stub,
  * LLM_PROVIDER=gemini with a fake key). Job output and the orchestrator's log
  * go to files in the work directory, so they can be searched for the key.
+ *
+ * The orchestrator is made by `startOrchestrator` (app, server, and the
+ * reconciler's start-up and interval sweeps when the app has a reconciler),
+ * which the restarter calls again on the same store and port.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { createApp } from '../../orchestrator/app.ts';
+import * as orchestratorApp from '../../orchestrator/app.ts';
+import type { AppDeps } from '../../orchestrator/app.ts';
 import { jobEnvFor } from '../../orchestrator/job-env.ts';
 import { jobEntrypoint, jobWorkerEntrypoint } from '../../orchestrator/launcher-from-config.ts';
 import type { LauncherLogger } from '../../orchestrator/launchers/job-launcher.ts';
 import { getLocalLauncher, type LocalLauncher } from '../../orchestrator/launchers/local-launcher.ts';
 import { getLocalWorkerLauncher } from '../../orchestrator/launchers/local-worker-launcher.ts';
 import { loadConfig, type Config } from '../../shared/config.ts';
-import { getLogger, type Logger } from '../../shared/logger.ts';
+import { getLogger } from '../../shared/logger.ts';
 import { getGcsRunStore } from '../../shared/store/gcs-run-store.ts';
 import type { RunStore } from '../../shared/store/run-store.ts';
 import { startGcsEmulator, type GcsEmulator } from '../../test/support/gcs-emulator.ts';
 import { startGeminiStub, type GeminiStub } from '../../test/support/gemini-stub.ts';
-import type { JobCounts } from './actors/actor.ts';
+import type { JobCounts, OrchestratorHandle } from './actors/actor.ts';
 import { getHttpLog, type HttpLog } from './http-log.ts';
 import { feedModelFaults, type ModelFaultFeeder } from './model-faults.ts';
 import type { SoakSettings } from './options.ts';
@@ -42,6 +48,8 @@ export interface SoakWorld {
   /** The load's HTTP client to the orchestrator. */
   readonly http: HttpLog;
   readonly jobs: JobCounts;
+  /** The orchestrator in this process, which the restarter restarts. */
+  readonly orchestrator: OrchestratorHandle & { readonly restarts: number };
   readonly jobLogPath: string;
   readonly orchestratorLogPath: string;
   /** Flushes and closes the orchestrator's log file (before it is searched). */
@@ -56,18 +64,14 @@ interface Parts {
   gemini?: GeminiStub;
   feeder?: ModelFaultFeeder;
   launcher?: LocalLauncher;
-  server?: Server;
+  orchestrator?: RunningOrchestrator;
   orchestratorLog?: WriteStream | null;
 }
 
 async function closeParts(p: Parts): Promise<void> {
   p.feeder?.stop();
   await p.launcher?.close().catch(() => undefined);
-  const server = p.server;
-  if (server) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
+  await p.orchestrator?.stop();
   await p.gemini?.close().catch(() => undefined);
   await p.emulator?.stop().catch(() => undefined);
   await endLog(p);
@@ -93,8 +97,12 @@ async function startEmulator(settings: SoakSettings): Promise<GcsEmulator> {
   return emulator;
 }
 
+/** Liveness: quick sweeps and a short grace, so the reconciler brings a stranded run back within the soak. */
+const LIVENESS_ENV = { RECONCILE_INTERVAL_S: '2', LAUNCH_GRACE_S: '5', LEASE_TTL_S: '6' };
+
 function orchestratorEnv(settings: SoakSettings, emulatorUrl: string, geminiUrl: string, geminiKey: string): Record<string, string> {
   return {
+    ...(settings.liveness ? LIVENESS_ENV : {}),
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
     HOME: process.env['HOME'] ?? os.tmpdir(),
     RUN_STORE: 'gcs',
@@ -155,14 +163,80 @@ async function startLauncher(settings: SoakSettings, config: Config, env: Record
     : getLocalLauncher(launcherOptions);
 }
 
-async function listen(config: Config, store: RunStore, launcher: LocalLauncher, logger: Logger): Promise<Server> {
-  const app = createApp({ config, store, launcher, logger });
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+/** The reconciler's hooks: a sweep at start-up then one every RECONCILE_INTERVAL_S, and their end. */
+interface ReconcilerHooks {
+  start(): void;
+  close(): void;
+}
+
+/**
+ * The app, and its reconciler when it has one. RECONCILER CALL SITE: with the
+ * reconciler on main, `createOrchestrator(deps)` returns `{ app, context }`
+ * and `context.reconciler` runs as orchestrator/main.ts runs it; before, the
+ * app has none and this is `createApp` (nothing then brings a stranded run
+ * back: the `liveness` soak reports it stuck). Once merged, this can be a
+ * plain `createOrchestrator(deps)` call.
+ */
+function makeApp(deps: AppDeps): { app: Express; reconciler: ReconcilerHooks | null } {
+  const m: object = orchestratorApp;
+  if ('createOrchestrator' in m && typeof m.createOrchestrator === 'function') {
+    const made = (m.createOrchestrator as (d: AppDeps) => { app: Express; context: { reconciler: ReconcilerHooks } })(deps);
+    return { app: made.app, reconciler: made.context.reconciler };
+  }
+  return { app: orchestratorApp.createApp(deps), reconciler: null };
+}
+
+interface RunningOrchestrator {
+  readonly port: number;
+  /** Abrupt: the reconciler's timer stops, every connection is cut, the server closes. */
+  stop(): Promise<void>;
+}
+
+/** One orchestrator (a fresh app: caches, tails, reconciler) listening on `port` (0: any free one). */
+export async function startOrchestrator(deps: AppDeps, port: number): Promise<RunningOrchestrator> {
+  const { app, reconciler } = makeApp(deps);
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(port, '127.0.0.1', () => resolve(s));
+    s.once('error', reject);
   });
   // Longer than any client's idle reuse, so a reused connection is never closed under a request.
   server.keepAliveTimeout = 65_000;
-  return server;
+  reconciler?.start();
+  return {
+    port: (server.address() as AddressInfo).port,
+    async stop() {
+      reconciler?.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** The restarter's handle: stop the running orchestrator, start another on its port, note the downtime. */
+function orchestratorHandle(parts: Parts, deps: AppDeps, log: (line: string) => void): SoakWorld['orchestrator'] {
+  const downtimes: { start: number; end: number }[] = [];
+  let restarting: Promise<void> | null = null;
+  const restart = async (): Promise<void> => {
+    const running = parts.orchestrator;
+    if (!running) return;
+    const start = Date.now();
+    await running.stop();
+    parts.orchestrator = await startOrchestrator(deps, running.port);
+    downtimes.push({ start, end: Date.now() });
+    log(`soak: orchestrator restarted (down ${Date.now() - start} ms)`);
+  };
+  return {
+    downtimes,
+    get restarts() {
+      return downtimes.length;
+    },
+    restart() {
+      restarting ??= restart().finally(() => {
+        restarting = null;
+      });
+      return restarting;
+    },
+  };
 }
 
 export async function startWorld(settings: SoakSettings, workDir: string, geminiKey: string): Promise<SoakWorld> {
@@ -179,14 +253,16 @@ export async function startWorld(settings: SoakSettings, workDir: string, gemini
     const orchestratorLog = (parts.orchestratorLog = createWriteStream(orchestratorLogPath));
     const logger = getLogger({ name: 'orchestrator', level: 'info', destination: orchestratorLog });
     const store = getGcsRunStore({ bucket: BUCKET, prefix: 'soak', apiEndpoint: emulator.url, projectId: 'soak' });
-    const jobs: JobCounts = { attempts: 0, restarts: 0, gaveUp: 0, kills: 0 };
+    const jobs: JobCounts = { attempts: 0, restarts: 0, gaveUp: 0, kills: 0, permanentKills: 0 };
     const launcher = (parts.launcher = await startLauncher(settings, config, env, workDir, jobLogPath, countingLogger(logger, jobs)));
-    const server = (parts.server = await listen(config, store, launcher, logger));
+    const deps: AppDeps = { config, store, launcher, logger };
+    parts.orchestrator = await startOrchestrator(deps, 0);
 
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const base = `http://127.0.0.1:${parts.orchestrator.port}`;
     settings.log(`soak: seed ${settings.seed}, load ${Math.round(settings.durationMs / 1000)} s, orchestrator ${base}, GCS ${emulator.url}, work dir ${workDir}`);
     return {
       emulator, feeder, launcher, store, jobs, jobLogPath, orchestratorLogPath,
+      orchestrator: orchestratorHandle(parts, deps, settings.log),
       http: getHttpLog(base, geminiKey),
       endOrchestratorLog: () => endLog(parts),
       close: () => closeParts(parts),

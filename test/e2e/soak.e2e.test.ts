@@ -11,7 +11,12 @@
  * The same again, shorter, in worker mode (LOCAL_JOB_MODE=worker), where one
  * SIGKILL takes down every run the job worker holds.
  *
- * The long version: `npm run soak` (10 minutes by default; `-- --job-mode worker`).
+ * With LIVENESS on (issue 12), also permanent job kills (an execution killed
+ * until the launcher gives up) and orchestrator restarts mid-load, and no
+ * operator resumes: the reconciler alone brings stranded runs back, and the
+ * report's `stuck runs` must be 0.
+ *
+ * The long version: `npm run soak` (10 minutes by default; `-- --job-mode worker`, `-- --liveness`).
  */
 import { expect } from 'chai';
 import { formatReport, type SoakReport } from '../../scripts/soak/report.ts';
@@ -20,6 +25,11 @@ import { runSoak } from '../../scripts/soak/soak.ts';
 const LOAD_MS = Number(process.env['SOAK_SECONDS'] ?? 65) * 1000;
 const WORKER_LOAD_MS = Number(process.env['SOAK_WORKER_SECONDS'] ?? 35) * 1000;
 const SEED = Number(process.env['SOAK_SEED'] ?? 7);
+/**
+ * Permanent job kills and orchestrator restarts. Off until the reconciler is on main: without it
+ * a run whose job was killed for good stays stuck. SOAK_LIVENESS=1 turns it on for a try.
+ */
+const LIVENESS = process.env['SOAK_LIVENESS'] === '1';
 
 function soakSuite(title: string, jobMode: 'process' | 'worker', loadMs: number, killed: string): void {
   describe(title, function () {
@@ -27,13 +37,14 @@ function soakSuite(title: string, jobMode: 'process' | 'worker', loadMs: number,
     let report: SoakReport;
 
     before(async () => {
-      report = await runSoak({ durationMs: loadMs, seed: SEED, jobMode, quiesceMs: 60_000, log: (line) => console.log(`      ${line}`) });
+      report = await runSoak({ durationMs: loadMs, seed: SEED, jobMode, liveness: LIVENESS, quiesceMs: 60_000, log: (line) => console.log(`      ${line}`) });
       console.log(formatReport(report).split('\n').map((l) => `      ${l}`).join('\n'));
     });
 
     it('finds zero anomalies in the logs, run.json, artifacts, dedup, listings, HTTP answers, SSE streams and secrets', () => {
       expect(report.anomalies.map((a) => `${a.kind}${a.runId ? ` ${a.runId}` : ''}: ${a.detail}`)).to.deep.equal([]);
       expect(report.runs.unfinished).to.equal(0);
+      expect(report.runs.stuck, 'stuck runs').to.equal(0);
     });
 
     it('really did load, kill and inject faults', () => {
@@ -46,6 +57,10 @@ function soakSuite(title: string, jobMode: 'process' | 'worker', loadMs: number,
       expect(report.sse.events, 'events streamed over SSE').to.be.above(0);
       expect(report.jobs.kills, killed).to.be.above(0);
       expect(report.jobs.restarts, 'killed executions started again').to.be.above(0);
+      if (LIVENESS) {
+        expect(report.jobs.permanentKills, 'executions killed until the launcher gave up').to.be.above(0);
+        expect(report.orchestrator.restarts, 'orchestrator restarts').to.be.above(0);
+      }
       const gcs = Object.values(report.faults.gcs).reduce((a, b) => a + b, 0);
       const model = Object.values(report.faults.model).reduce((a, b) => a + b, 0);
       expect(gcs, 'GCS faults injected').to.be.above(0);

@@ -14,12 +14,12 @@ import { SCENARIO_NODES } from '../../shared/domain/scenarioforge-pipeline.ts';
 import { build, call, waitUntil } from '../support/orchestrator.ts';
 import { chromiumAvailable, CHROMIUM_PATH, collectPageErrors, launchChromium, recordRequests, type RecordedRequest } from '../support/ui-browser.ts';
 import { OPERATOR_KEY, readRun, startUiOrchestrator, waitForRunStatus, type UiOrchestrator } from '../support/ui-orchestrator.ts';
-import { INJECTED_FAILURE, makeScenarioHostile, prepareRun } from '../support/ui-runs.ts';
+import { EXHAUSTED_REASON, INJECTED_FAILURE, makeScenarioHostile, prepareExhaustedRun, prepareRun, prepareStalledRun } from '../support/ui-runs.ts';
 
 // Functions passed to page.evaluate / waitForFunction run in the browser. The tsconfig has no DOM
 // lib (this is a Node project), so these module-scoped declarations name the little they touch.
 interface PageElement { dataset: Record<string, string | undefined> }
-declare const document: { querySelectorAll(selector: string): { length: number }; body: PageElement };
+declare const document: { querySelectorAll(selector: string): { length: number }; body: PageElement; documentElement: { scrollWidth: number } };
 declare const window: Record<string, unknown>;
 
 // Screenshots refresh the README's pictures only when asked (`npm run media`); a test run writes
@@ -28,6 +28,8 @@ const mediaDir = () => process.env.UPDATE_MEDIA === '1'
   ? fileURLToPath(new URL('../../media/', import.meta.url))
   : join(mkdtempSync(join(tmpdir(), 'scenarioforge-media-')), '/');
 const VIEWPORT = { width: 1360, height: 900 };
+/** A phone and a desktop: the liveness and failure lines must read well on both. */
+const WIDTHS = [{ width: 390, height: 844 }, { width: 1440, height: 900 }];
 const KEY_STORAGE = 'scenarioforge.apiKey';
 const TOTAL_NODES = 12;
 
@@ -339,6 +341,104 @@ describe('UI in a real browser (run page, operator console)', function () {
     const unknown = await page.goto(`${orch.url}/runs/01890000-0000-7000-8000-000000000000`);
     expect(unknown?.status()).to.equal(404);
     expect(await page.textContent('h1')).to.contain('does not exist');
+  });
+
+  /** A page at `viewport` whose clock reads `clock` (a fixed instant), with its errors collected. */
+  const pageAt = async (viewport: { width: number; height: number }, clock?: Date) => {
+    const ctx = await browser.newContext({ viewport });
+    if (clock) await ctx.clock.setFixedTime(clock);
+    const p = await ctx.newPage();
+    return { ctx, p, errors: collectPageErrors(p) };
+  };
+  const noHorizontalOverflow = (p: Page) => p.evaluate(() => document.documentElement.scrollWidth <= (window.innerWidth as number));
+
+  describe('liveness: heartbeats, stalls, recoveries and why a run failed', () => {
+    const LEASE_IN_MS = 2 * 60_000;
+    const PAGE_AHEAD_MS = 10 * 60_000;
+    let stalled: { runId: string; lost: string; recovering: string };
+    let leaseExpiresAt: Date;
+
+    before(async () => {
+      // The recovering execution's last heartbeat holds its lease 2 minutes from now, and this
+      // process holds lease.json for 30: the server (and any reconciler in it) sees a live run.
+      // Pages whose clock reads 10 minutes ahead see the lease expired unrenewed: a stall.
+      leaseExpiresAt = new Date(Date.now() + LEASE_IN_MS);
+      stalled = await prepareStalledRun(orch.store, { leaseExpiresAt, leaseTtlMs: 30 * 60_000 });
+    });
+
+    it('while the lease is renewed, the run page shows the last heartbeat and the recovery count', async () => {
+      await openRun(stalled.runId);
+      await page.waitForSelector('#run-liveness[data-state="healthy"]');
+      expect(await page.textContent('#run-liveness')).to.match(/last heartbeat \d+ s ago · execution 2 of 3$/);
+    });
+
+    for (const viewport of WIDTHS) {
+      it(`at ${viewport.width}×${viewport.height}, a stalled run says since when and what comes next; the lost execution shows why`, async () => {
+        const { ctx, p, errors } = await pageAt(viewport, new Date(Date.now() + PAGE_AHEAD_MS));
+        try {
+          await p.goto(`${orch.url}/runs/${stalled.runId}`);
+          await p.waitForSelector('body[data-ready="true"]');
+          await p.waitForSelector('#run-liveness[data-state="stalled"]');
+          const since = await p.evaluate((iso) => new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(new Date(iso)), leaseExpiresAt.toISOString());
+          expect(await p.textContent('#run-liveness')).to.equal(`⚠Stalled since ${since} — recovering (execution 3 of 3)`);
+          expect(await p.isVisible('#run-liveness')).to.equal(true);
+          // The executions: the build one lost (with the reconciler's reason), the recovering one stalled.
+          const rows = await p.$$eval('#run-executions li', (els) => els.map((el) => `${(el as unknown as PageElement).dataset.status} ${el.textContent ?? ''}`));
+          expect(rows).to.have.length(2);
+          expect(rows[0]).to.match(/^lost #1 build\s*lost — its lease expired at \S+ with no renewal \(no heartbeat since\)/);
+          expect(rows[1]).to.match(/^stalled #2 recover\s*stalled: lease expired \d\d:\d\d:\d\d/);
+          expect(await p.locator('.tl-exec-lost').count(), 'the lost execution marked on the timeline').to.equal(1);
+          expect(await p.locator('.tl-exec-recover').count()).to.equal(1);
+          expect(await noHorizontalOverflow(p), 'no horizontal overflow').to.equal(true);
+          await p.screenshot({ path: `${MEDIA}run-stalled-${viewport.width}.png`, fullPage: false });
+          expect(errors).to.deep.equal([]);
+        } finally {
+          await ctx.close();
+        }
+      });
+    }
+
+    for (const viewport of WIDTHS) {
+      it(`at ${viewport.width}×${viewport.height}, a run that used up its executions says so in words, near the top`, async () => {
+        const { runId } = await prepareExhaustedRun(orch.store);
+        const { ctx, p, errors } = await pageAt(viewport);
+        try {
+          await p.goto(`${orch.url}/runs/${runId}`);
+          await p.waitForSelector('body[data-run-status="failed"]');
+          expect(await p.getAttribute('#run-failure', 'data-code')).to.equal('executions_exhausted');
+          expect(await p.textContent('#run-failure')).to.equal(`Run failed: executions exhausted. ${EXHAUSTED_REASON}`);
+          expect(await p.isVisible('#run-liveness'), 'no liveness line on a finished run').to.equal(false);
+          expect(await p.$$eval('#run-executions li', (els) => els.map((el) => (el as unknown as PageElement).dataset.status))).to.deep.equal(['lost', 'lost', 'lost']);
+          // Near the top: the reason is on screen without scrolling.
+          const box = await p.locator('#run-failure').boundingBox();
+          expect(box && box.y + box.height, 'the failure within the first screen').to.be.below(viewport.height);
+          expect(await noHorizontalOverflow(p), 'no horizontal overflow').to.equal(true);
+          await p.screenshot({ path: `${MEDIA}run-exhausted-${viewport.width}.png`, fullPage: false });
+          expect(errors).to.deep.equal([]);
+        } finally {
+          await ctx.close();
+        }
+      });
+    }
+
+    it('the console marks the stalled run with a badge', async () => {
+      const { ctx, p, errors } = await pageAt(VIEWPORT, new Date(Date.now() + PAGE_AHEAD_MS));
+      try {
+        await p.goto(`${orch.url}/`);
+        await p.waitForSelector('body[data-ready="true"]');
+        await p.fill('#api-key', OPERATOR_KEY);
+        await p.click('#use-key');
+        const row = `#runs-table tr[data-run-id="${stalled.runId}"]`;
+        await p.waitForSelector(`${row} .badge[data-liveness="stalled"]`);
+        expect(await p.textContent(`${row} td`)).to.match(/Running\s*⚠Stalled$/);
+        expect(await p.getAttribute(`${row} .badge[data-liveness="stalled"]`, 'title')).to.match(/^Stalled since \d\d:\d\d:\d\d — recovering \(execution 3 of 3\)$/);
+        // Finished runs never get one (a live run left requested and never started may: it is stalled too).
+        expect(await p.locator('#runs-table tr[data-status="succeeded"] .badge[data-liveness], #runs-table tr[data-status="failed"] .badge[data-liveness]').count()).to.equal(0);
+        expect(errors).to.deep.equal([]);
+      } finally {
+        await ctx.close();
+      }
+    });
   });
 
   it('the console lists the tenant\'s runs and shows the API\'s field errors on the build form', async () => {

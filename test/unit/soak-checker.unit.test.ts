@@ -3,8 +3,8 @@
  * the real runner (offline model, in-memory store) are clean, and each planted
  * anomaly — a doubled event, a seq gap, a missing or altered artifact, a
  * run.json that is not the fold, a deleted run still listed, a second success,
- * two runs for identical builds, a 5xx, a broken SSE stream, a leaked key —
- * yields its own specific anomaly.
+ * two runs for identical builds, a 5xx, a broken SSE stream, a leaked key, a
+ * stuck run — yields its own specific anomaly.
  */
 import { expect } from 'chai';
 import stableStringify from 'fast-json-stable-stringify';
@@ -21,7 +21,9 @@ import { parseLog } from '../../shared/store/event-log.ts';
 import { keys } from '../../shared/store/keys.ts';
 import { getMemoryRunStore } from '../../shared/store/memory-run-store.ts';
 import type { RunStore } from '../../shared/store/run-store.ts';
-import { checkRuns, scanForSecret, type Anomaly, type CheckExpectations } from '../../scripts/soak/checker.ts';
+import { checkRuns, checkStore, isStuck, scanForSecret, type Anomaly, type CheckExpectations } from '../../scripts/soak/checker.ts';
+import { cutByRestart } from '../../scripts/soak/judge.ts';
+import { CUT_BY_RESTART } from '../../scripts/soak/types.ts';
 import type { BuildRecord, SseRecord } from '../../scripts/soak/types.ts';
 import { createRun, ctx } from '../support/runs.ts';
 
@@ -243,6 +245,54 @@ describe('soak checker', function () {
     expect(kinds(await checkRuns(store, { sse: [wrong] }))).to.deep.equal(['sse_mismatch']);
     expect(kinds(await checkRuns(store, { sse: [badEnd] }))).to.deep.equal(['sse_bad_end']);
     expect(kinds(await checkRuns(store, { sse: [noEnd] }))).to.deep.equal(['sse_not_ended']);
+  });
+
+  it('stuck runs: a live run nobody holds is stuck (counted, and a run_stuck when judged); terminal, deleted or leased runs are not', async () => {
+    const now = Date.now();
+    const at = (ms: number) => new Date(now + ms).toISOString();
+    // Held: started, its last heartbeat's lease runs another 30 s.
+    const held = await createRun(store);
+    await decideAndAppend(store, held.runId, [
+      { type: 'StartExecution', executionId: held.executionId },
+      { type: 'RecordHeartbeat', executionId: held.executionId, leaseExpiresAt: at(30_000) },
+    ], ctx);
+    // Killed for good: its lease expired a minute ago and nobody renewed or closed it.
+    const killed = await createRun(store);
+    await decideAndAppend(store, killed.runId, [
+      { type: 'StartExecution', executionId: killed.executionId },
+      { type: 'RecordHeartbeat', executionId: killed.executionId, leaseExpiresAt: at(-60_000) },
+    ], ctx);
+    // Requested, never started; and one that never recorded a heartbeat.
+    const never = await createRun(store);
+    const silent = await createRun(store);
+    await decideAndAppend(store, silent.runId, [{ type: 'StartExecution', executionId: silent.executionId }], ctx);
+    // Stuck but deleted: not counted.
+    const gone = await createRun(store);
+    await decideAndAppend(store, gone.runId, [{ type: 'DeleteRun', by: 'acme' }], ctx);
+    for (const id of [held.runId, killed.runId, never.runId, silent.runId, gone.runId]) await store.writeProjection(id, project((await store.readLog(id)).events));
+
+    const stuck = [killed.runId, never.runId, silent.runId].sort();
+    const counted = await checkStore(store, { now });
+    expect(counted.runs.filter((r) => r.stuck).map((r) => r.runId).sort()).to.deep.equal(stuck);
+    expect(counted.anomalies, 'counted, not judged').to.deep.equal([]);
+    const judged = await checkRuns(store, { now, judgeStuck: true });
+    expect(judged.map((x) => [x.kind, x.runId]).sort()).to.deep.equal(stuck.map((id) => ['run_stuck', id]));
+    expect(judged.find((x) => x.runId === killed.runId)?.detail).to.match(/has no live lease \(last heartbeat .*, lease until .*\)/);
+    expect(judged.find((x) => x.runId === never.runId)?.detail).to.match(/never started$/);
+    // The finished runs of beforeEach are never stuck; the held one is, once its lease has run out.
+    expect(isStuck(project((await store.readLog(a)).events), now)).to.equal(false);
+    expect(isStuck(project((await store.readLog(held.runId)).events), now + 31_000)).to.equal(true);
+  });
+
+  it('a restart\'s cuts are excused: unanswered requests in its downtime, SSE watchers it aborted', async () => {
+    const downtimes = [{ start: 1_000, end: 1_500 }];
+    expect(cutByRestart({ method: 'GET', path: '/x', status: null, detail: 'ECONNREFUSED', at: 1_200 }, downtimes)).to.equal(true);
+    expect(cutByRestart({ method: 'GET', path: '/x', status: null, detail: 'other side closed', at: 3_000 }, downtimes), 'within the margin').to.equal(true);
+    expect(cutByRestart({ method: 'GET', path: '/x', status: null, detail: 'ECONNRESET', at: 9_000 }, downtimes)).to.equal(false);
+    expect(cutByRestart({ method: 'GET', path: '/x', status: 503, detail: 'unavailable', at: 1_200 }, downtimes), 'an answer is never excused').to.equal(false);
+    const cut: SseRecord = { runId: a, after: 0, httpStatus: 200, frames: [], end: null, aborted: CUT_BY_RESTART, problems: [] };
+    expect(await checkRuns(store, { sse: [cut] })).to.deep.equal([]);
+    expect(kinds(await checkRuns(store, { sse: [{ ...cut, aborted: 'the soak ended' }] }))).to.deep.equal(['sse_not_ended']);
   });
 
   it('a secret found in text or bytes is a secret_leak; its absence is nothing', () => {

@@ -10,12 +10,22 @@ import type { LoadState } from '../load-state.ts';
 import type { SoakSettings } from '../options.ts';
 import type { Rng } from '../rng.ts';
 
-/** What the launcher did, counted from its log lines (and the killer's kills). */
+/** What the launcher did, counted from its log lines (and the killers' kills). */
 export interface JobCounts {
   attempts: number;
   restarts: number;
   gaveUp: number;
   kills: number;
+  /** Executions killed until the launcher gave up on them (the reaper). */
+  permanentKills: number;
+}
+
+/** The orchestrator in this process, as the restarter sees it. */
+export interface OrchestratorHandle {
+  /** Drops the app abruptly (connections cut, in-memory state forgotten) and starts a fresh one on the same store and port. */
+  restart(): Promise<void>;
+  /** When it was down: requests cut in these windows are the restarts' doing, not the orchestrator's. */
+  readonly downtimes: readonly { start: number; end: number }[];
 }
 
 /** Everything an actor may use. */
@@ -24,7 +34,8 @@ export interface SoakContext {
   readonly rng: Rng;
   readonly http: HttpLog;
   readonly load: LoadState;
-  readonly launcher: Pick<LocalLauncher, 'running'>;
+  readonly launcher: Pick<LocalLauncher, 'running' | 'waitFor'>;
+  readonly orchestrator: OrchestratorHandle;
   readonly jobs: JobCounts;
   readonly settings: SoakSettings;
   /** When the load stops (ms since the epoch). */

@@ -9,7 +9,9 @@ import { canceller } from './canceller.ts';
 import { deleter } from './deleter.ts';
 import { killer } from './killer.ts';
 import { artifactReader, eventsReader, lister, miscReader, runReader } from './readers.ts';
+import { reaper } from './reaper.ts';
 import { refresher } from './refresher.ts';
+import { restarter } from './restarter.ts';
 import { resumer } from './resumer.ts';
 import { retrier } from './retrier.ts';
 import { watcher } from './watcher.ts';
@@ -28,4 +30,6 @@ export const ACTORS: readonly Actor[] = [
   resumer,
   refresher,
   killer,
+  reaper,
+  restarter,
 ];

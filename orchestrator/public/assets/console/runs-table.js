@@ -1,11 +1,16 @@
 /**
  * The tenant's runs, newest first, one page at a time. The API's cursor only
  * goes forward, so the cursors of the pages already seen are kept to go back.
+ * A live run nobody is working on gets a "Stalled" badge: the listing carries
+ * no executions, so each unfinished run on the page has its public run.json
+ * read once (a page holds at most PAGE_SIZE runs).
  */
-import { operator } from '../lib/api.js';
+import { fetchRun, operator } from '../lib/api.js';
 import { byId, h, replaceChildren } from '../lib/dom.js';
 import { formatAge, formatDateTime } from '../lib/format.js';
 import { hasKey } from '../lib/key-store.js';
+import { liveness } from '../lib/liveness.js';
+import { TERMINAL_RUN } from '../lib/status.js';
 import { statusBadge } from '../run/header.js';
 
 const PAGE_SIZE = 10;
@@ -21,6 +26,23 @@ export function createRunsTable() {
   let page = 0;
   let next = null;
   let loading = false;
+
+  /** Marks the rows of live runs that are stalled (or being recovered), once their run.json is read. */
+  const markLiveness = (runs) =>
+    Promise.all(runs.filter((r) => !TERMINAL_RUN.has(r.status)).map(async (r) => {
+      let run;
+      try {
+        ({ run } = await fetchRun(r.runId));
+      } catch {
+        return; // the badge is a hint; the list stands without it
+      }
+      const l = liveness(run, { maxExecutions: Number(document.body.dataset.runMaxExecutions) || undefined });
+      const cell = body.querySelector(`tr[data-run-id="${CSS.escape(r.runId)}"] td`);
+      if (!cell || (l.state !== 'stalled' && l.state !== 'recovering')) return;
+      cell.closest('tr').dataset.liveness = l.state;
+      cell.append(h('span', { class: ['badge', `is-${l.state}`], title: l.text, dataset: { liveness: l.state } },
+        h('span', { class: 'status-glyph', 'aria-hidden': 'true' }, l.state === 'stalled' ? '⚠' : '↻'), l.state === 'stalled' ? 'Stalled' : 'Recovering'));
+    }));
 
   const row = (r) => {
     const progress = r.progress ? `${r.progress.done}/${r.progress.total}` : '';
@@ -58,6 +80,7 @@ export function createRunsTable() {
             h('tbody', {}, runs.map(row))),
       );
       pageLabel.textContent = `Page ${page + 1}`;
+      void markLiveness(runs);
     } catch (err) {
       next = null;
       replaceChildren(body, h('p', { class: 'empty is-error', role: 'alert' }, `Could not list runs: ${err.message}`));

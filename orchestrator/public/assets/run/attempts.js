@@ -25,7 +25,7 @@ const time = (iso) => {
 /**
  * @returns {{
  *   attempts: {node: string, n: number, start: number, end: number|null, status: string, error: object|null, willRetry: boolean, artifacts: object[]}[],
- *   executions: {id: string, reason: string, requested: number|null, started: number|null, ended: number|null, outcome: string|null}[],
+ *   executions: {id: string, reason: string, requested: number|null, started: number|null, ended: number|null, outcome: string|null, endReason: string|null}[],
  *   retries: {node: string, at: number, by: string}[],
  *   endings: {at: number, status: string}[],
  *   first: number|null, last: number|null,
@@ -62,7 +62,7 @@ export function deriveTimeline(events) {
       a.willRetry = Boolean(d.willRetry);
       a.artifacts = Array.isArray(d.artifacts) ? d.artifacts : [];
     } else if (e.type === 'execution.requested') {
-      executions.set(d.executionId, { id: d.executionId, reason: d.reason, requested: at, started: null, ended: null, outcome: null });
+      executions.set(d.executionId, { id: d.executionId, reason: d.reason, requested: at, started: null, ended: null, outcome: null, endReason: null });
     } else if (e.type === 'execution.started') {
       const x = executions.get(d.executionId);
       if (x && x.started === null) x.started = at;
@@ -71,6 +71,7 @@ export function deriveTimeline(events) {
       if (x) {
         x.ended = at;
         x.outcome = d.outcome ?? null;
+        x.endReason = d.reason ?? null;
       }
     } else if (e.type === 'node.retry.requested') {
       retries.push({ node: d.node, at, by: d.by ?? '' });

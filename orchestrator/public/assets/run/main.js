@@ -5,10 +5,11 @@
 import { ApiError } from '../lib/api.js';
 import { byId, h, replaceChildren } from '../lib/dom.js';
 import { hasKey } from '../lib/key-store.js';
+import { TERMINAL_RUN } from '../lib/status.js';
 import { createDag } from './dag.js';
 import { layoutOrder } from './dag-layout.js';
 import { createRunFeed } from './feed.js';
-import { renderHeader } from './header.js';
+import { renderHeader, renderLiveness } from './header.js';
 import { createOperatorPanel } from './operator.js';
 import { renderArtifacts } from './results/artifacts.js';
 import { createResults } from './results/index.js';
@@ -26,6 +27,18 @@ const STREAM_TEXT = {
 
 let run = null;
 let order = [];
+let livenessTimer = null;
+
+/** The liveness line, now and (while the run is live) once a second: a heartbeat's age moves on its own. */
+function followLiveness() {
+  renderLiveness(run);
+  const live = !TERMINAL_RUN.has(run.status) && !run.deleted;
+  if (live && livenessTimer === null) livenessTimer = setInterval(() => run && renderLiveness(run), 1000);
+  else if (!live && livenessTimer !== null) {
+    clearInterval(livenessTimer);
+    livenessTimer = null;
+  }
+}
 
 function setStream(state) {
   const el = byId('stream-state');
@@ -52,6 +65,7 @@ const results = createResults(runId);
 const renderAll = () => {
   if (!run) return;
   renderHeader(run);
+  followLiveness();
   dag.update(run, { canOperate: hasKey() && !run.deleted });
   order = layoutOrder(run.nodes ?? {});
   results.update(run);

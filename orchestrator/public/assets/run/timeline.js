@@ -1,7 +1,8 @@
 /**
  * The timeline: a Gantt chart of node attempts over time, one row per node,
  * one bar per attempt (so retries show as several bars in a row), with a
- * marker where each execution started (build, retry, resume). Drawn as SVG
+ * marker where each execution started (build, retry, resume, recover; a lost
+ * one's marker names why it was lost). Drawn as SVG
  * sized to its container; redrawn on new events and, while something runs,
  * once a second so running bars grow.
  */
@@ -82,8 +83,8 @@ export function createTimeline(container) {
       if (at === null) continue;
       const mx = x(at);
       svg.append(
-        s('g', { class: `tl-exec tl-exec-${ex.reason}` },
-          s('title', {}, `Execution (${ex.reason}) started ${formatDateTime(new Date(at).toISOString())}${ex.outcome ? `, ${ex.outcome}` : ''}`),
+        s('g', { class: ['tl-exec', `tl-exec-${ex.reason}`, ex.outcome === 'lost' && 'tl-exec-lost'], dataset: { outcome: ex.outcome ?? 'open' } },
+          s('title', {}, `Execution (${ex.reason}) started ${formatDateTime(new Date(at).toISOString())}${ex.outcome ? `, ${ex.outcome}` : ''}${ex.endReason ? `: ${ex.endReason}` : ''}`),
           s('line', { x1: mx, x2: mx, y1: TOP - 10, y2: height - BOTTOM }),
           s('text', { x: mx + 4, y: TOP - 14, class: 'tl-exec-label' }, ex.reason),
         ),
