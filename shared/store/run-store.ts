@@ -30,7 +30,7 @@ export type { ActiveRunPage, ActiveRuns } from './active-runs.ts';
 export type { StoredArtifact } from './artifacts.ts';
 export { sha256Hex } from './artifacts.ts';
 export type { Claim } from './claims.ts';
-export type { Lease, LeaseRecord, LeaseResult, LeaseStore } from './lease-store.ts';
+export type { Lease, LeasePeek, LeaseRecord, LeaseResult, LeaseStore } from './lease-store.ts';
 export { serializeProjection, type StoredProjection } from './projections.ts';
 export type { PublishCursors } from './publish-cursors.ts';
 export type { RunPage } from './run-index.ts';
