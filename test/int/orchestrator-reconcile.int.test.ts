@@ -17,6 +17,7 @@ import { decideAndAppend } from '../../shared/run-log/decide-and-append.ts';
 import { getGcsRunStore } from '../../shared/store/gcs-run-store.ts';
 import { getLocalRunStore } from '../../shared/store/local-run-store.ts';
 import type { RunStore } from '../../shared/store/run-store.ts';
+import { reconcileCountsSchema, runJsonSchema } from '../../orchestrator/api-schemas.ts';
 import type { ExecutionObservation } from '../../orchestrator/launchers/job-launcher.ts';
 import { startGcsEmulator } from '../support/gcs-emulator.ts';
 import { call, KEYS, listen, logBytes, recordingLauncher, testConfig, waitUntil, type RecordingLauncher, type Running } from '../support/orchestrator.ts';
@@ -98,6 +99,7 @@ describe('orchestrator: the reconciler', function () {
     expect(launcher.requests).to.deep.equal([{ runId, executionId: recoverId }]);
     const state = project(log);
     expect(state.executions.at(-1)).to.include({ id: recoverId, launchedAs: 'test/executions/e-1' });
+    runJsonSchema.parse((await call(server.url, 'GET', `/runs/${runId}/run.json`)).body);
     // run.json rewritten and every appended event published (the same outbox as the job's).
     expect(JSON.parse((await store.readProjection(runId))?.toString() ?? '{}').lastSeq).to.equal(state.lastSeq);
     await waitUntil(() => publisher.delivered(runId).some((e) => e.seq === state.lastSeq), 'the reconciler\'s events to be published');
@@ -186,6 +188,7 @@ describe('orchestrator: the reconciler', function () {
     const ok = await sweep(server.url);
     expect(ok.status).to.equal(200);
     expect(Object.keys(ok.body).sort()).to.deep.equal(['closed', 'failed', 'left', 'recovered', 'relaunched', 'visited']);
+    reconcileCountsSchema.parse(ok.body); // as documented in /openapi.json
     expect(JSON.stringify(ok.body)).not.to.contain(TOKEN);
     expect((await call(server.url, 'GET', '/health')).text).not.to.contain(TOKEN);
   });
