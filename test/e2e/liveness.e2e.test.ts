@@ -10,17 +10,11 @@
 import { expect } from 'chai';
 import type { RunState } from '../../shared/domain/run-state.ts';
 import { startLocalOrchestrator, type LocalOrchestrator } from '../support/local-orchestrator.ts';
-import { build, call, PARAMS, waitUntil } from '../support/orchestrator.ts';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { build, call, KEYS, PARAMS, waitUntil } from '../support/orchestrator.ts';
 
 const SWEEP_S = 1;
 /** The job's lease TTL (30 s by default): the reconciler must not need more than it plus one sweep. */
 const LEASE_TTL_MS = 30_000;
-
-async function localKey(o: LocalOrchestrator): Promise<string> {
-  return (await readFile(path.join(o.dir, '.local-api-key'), 'utf8').catch(() => '')).trim();
-}
 
 async function runJson(o: LocalOrchestrator, runId: string): Promise<RunState> {
   return (await call<RunState>(o.url, 'GET', `/runs/${runId}/run.json`)).body;
@@ -58,7 +52,7 @@ describe('liveness: a killed job is noticed and its run ends', function () {
 
   it('kill -9 of the job mid-run → the execution is closed lost, a new one (reason recover) finishes the run', async () => {
     const orch = await start({});
-    const key = (await localKey(orch)) || 'acme-key-0001-secret';
+    const key = KEYS.acme;
     const { runId, killedAt } = await buildAndKill(orch, key, 'Liveness Recover');
     const recoveredAt = await waitUntil(async () => {
       const s = await runJson(orch, runId);
@@ -80,7 +74,7 @@ describe('liveness: a killed job is noticed and its run ends', function () {
 
   it('with RUN_MAX_EXECUTIONS=1 the run fails executions_exhausted, with no execution or attempt left open', async () => {
     const orch = await start({ RUN_MAX_EXECUTIONS: '1' });
-    const key = (await localKey(orch)) || 'acme-key-0001-secret';
+    const key = KEYS.acme;
     const { runId, killedAt } = await buildAndKill(orch, key, 'Liveness Exhausted');
     const state = await waitUntil(async () => {
       const s = await runJson(orch, runId);
