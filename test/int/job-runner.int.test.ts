@@ -149,7 +149,11 @@ describe('job runner', function () {
     await decideAndAppend(store, runId, [{ type: 'StartExecution', executionId }, { type: 'StartAttempt', node: 'charter', executionId }], ctx);
     await decideAndAppend(store, runId, [{ type: 'RequestCancel', by: 'operator' }], ctx);
     const resume = `exec-${uuidv7()}`;
-    await decideAndAppend(store, runId, [{ type: 'RequestExecution', executionId: resume, reason: 'resume' }], ctx);
+    // As the resume route does for a stalled run: the dead execution is closed first.
+    await decideAndAppend(store, runId, [
+      { type: 'FinishExecution', executionId, outcome: 'lost', reason: 'its job process is gone' },
+      { type: 'RequestExecution', executionId: resume, reason: 'resume' },
+    ], ctx);
     const result = await execute(store, model, runId, resume);
     expect(result).to.include({ outcome: 'cancelled', exitCode: 0 });
     const state = project(await checkLog(store, runId));
