@@ -23,11 +23,15 @@
 #   - the job, then the service; allUsers may invoke the service (PUBLIC=true)
 #     because ScenarioForge authenticates API keys itself and judges open run
 #     links with no key.
+#   - a Cloud Scheduler job that POSTs /internal/reconcile every minute with
+#     the reconcile token (Secret Manager; generated on first deploy), so dead
+#     executions are recovered even while no instance is up (minScale 0).
 #
 # The caller needs, on the project: roles/run.admin, roles/iam.serviceAccountAdmin,
 # roles/iam.roleAdmin, roles/iam.serviceAccountUser (to attach the two accounts),
 # roles/storage.admin, roles/pubsub.admin, roles/secretmanager.admin,
-# roles/artifactregistry.admin, roles/serviceusage.serviceUsageAdmin — or Owner.
+# roles/artifactregistry.admin, roles/serviceusage.serviceUsageAdmin,
+# roles/cloudscheduler.admin — or Owner.
 
 set -euo pipefail
 
@@ -71,10 +75,14 @@ default_tag() {
 : "${API_KEYS_SECRET:=scenarioforge-api-keys}"
 # Secret holding the Gemini API key.
 : "${GEMINI_SECRET:=scenarioforge-gemini-api-key}"
+# Secret holding RECONCILE_TOKEN, the bearer token of POST /internal/reconcile
+# (a random one is added on the first deploy).
+: "${RECONCILE_SECRET:=scenarioforge-reconcile-token}"
 # Secret versions to deploy: a version number, or empty for the newest
 # enabled version, resolved to its number now (the YAML never says `latest`).
 : "${API_KEYS_SECRET_VERSION:=}"
 : "${GEMINI_SECRET_VERSION:=}"
+: "${RECONCILE_SECRET_VERSION:=}"
 # Artifact Registry docker repository.
 : "${AR_REPO:=scenarioforge}"
 # Image tag: the git commit (plus -dirty-<time> for an uncommitted tree).
@@ -124,6 +132,11 @@ default_tag() {
 # true: allUsers may invoke the service (API keys are checked by the app;
 # judges open public run links). false: callers need roles/run.invoker.
 : "${PUBLIC:=true}"
+# Cloud Scheduler job calling POST /internal/reconcile (cron, in its own
+# location, which must support Cloud Scheduler — REGION usually does).
+: "${RECONCILE_JOB:=scenarioforge-reconcile}"
+: "${RECONCILE_SCHEDULE:=* * * * *}"
+: "${SCHEDULER_LOCATION:=${REGION}}"
 # Where rendered templates are written (.tmp/ is git-ignored).
 : "${RENDER_DIR:=${REPO_ROOT}/.tmp/infra-rendered}"
 # 1: render the templates and check them, touch nothing in the cloud.
@@ -138,6 +151,7 @@ TEMPLATE_VARS=(
   PROJECT_ID REGION BUCKET RUNS_PREFIX TOPIC JOB_NAME SERVICE_NAME
   ORCHESTRATOR_SA_EMAIL JOB_SA_EMAIL ORCHESTRATOR_IMAGE JOB_IMAGE
   API_KEYS_SECRET API_KEYS_SECRET_VERSION GEMINI_SECRET GEMINI_SECRET_VERSION
+  RECONCILE_SECRET RECONCILE_SECRET_VERSION
   APP_VERSION PIPELINE_VERSION LLM_PROVIDER GEMINI_MODEL
   NODE_CONCURRENCY NODE_MAX_ATTEMPTS NODE_RETRY_BASE_MS TASK_TIMEOUT_SECONDS
   CONTAINER_CONCURRENCY MIN_INSTANCES MAX_INSTANCES REQUEST_TIMEOUT_SECONDS
@@ -237,7 +251,7 @@ enable_apis() {
   log "enabling APIs"
   gc services enable run.googleapis.com artifactregistry.googleapis.com \
     secretmanager.googleapis.com pubsub.googleapis.com storage.googleapis.com \
-    iam.googleapis.com
+    iam.googleapis.com cloudscheduler.googleapis.com
 }
 
 ensure_registry() {
@@ -325,9 +339,16 @@ ensure_secrets() {
   grant_secret "${GEMINI_SECRET}" "${ORCHESTRATOR_SA_EMAIL}"
   # Job: the Gemini key only.
   grant_secret "${GEMINI_SECRET}" "${JOB_SA_EMAIL}"
+  # The reconcile token: the orchestrator checks it; the deploy hands it to Cloud Scheduler.
+  ensure_secret "${RECONCILE_SECRET}"
+  if [[ -z "$(gc secrets versions list "${RECONCILE_SECRET}" --filter='state:enabled' --limit=1 --format='value(name)')" ]]; then
+    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' | gc secrets versions add "${RECONCILE_SECRET}" --data-file=- >/dev/null
+  fi
+  grant_secret "${RECONCILE_SECRET}" "${ORCHESTRATOR_SA_EMAIL}"
   API_KEYS_SECRET_VERSION="$(pinned_version "${API_KEYS_SECRET}" "${API_KEYS_SECRET_VERSION}")"
   GEMINI_SECRET_VERSION="$(pinned_version "${GEMINI_SECRET}" "${GEMINI_SECRET_VERSION}")"
-  log "secrets pinned: ${API_KEYS_SECRET}@${API_KEYS_SECRET_VERSION} ${GEMINI_SECRET}@${GEMINI_SECRET_VERSION}"
+  RECONCILE_SECRET_VERSION="$(pinned_version "${RECONCILE_SECRET}" "${RECONCILE_SECRET_VERSION}")"
+  log "secrets pinned: ${API_KEYS_SECRET}@${API_KEYS_SECRET_VERSION} ${GEMINI_SECRET}@${GEMINI_SECRET_VERSION} ${RECONCILE_SECRET}@${RECONCILE_SECRET_VERSION}"
 }
 
 ensure_launcher_role() {
@@ -367,6 +388,21 @@ deploy_service() {
   log "service URL: $(gc run services describe "${SERVICE_NAME}" --region="${REGION}" --format='value(status.url)')"
 }
 
+# Cloud Scheduler → POST /internal/reconcile every minute, with the pinned
+# reconcile token as its bearer (read from Secret Manager here, never logged).
+ensure_reconcile_schedule() {
+  local url token verb=create
+  url="$(gc run services describe "${SERVICE_NAME}" --region="${REGION}" --format='value(status.url)')"
+  token="$(gc secrets versions access "${RECONCILE_SECRET_VERSION}" --secret="${RECONCILE_SECRET}")"
+  if gc scheduler jobs describe "${RECONCILE_JOB}" --location="${SCHEDULER_LOCATION}" >/dev/null 2>&1; then verb=update; fi
+  log "${verb} scheduler job ${RECONCILE_JOB} (${RECONCILE_SCHEDULE}) → POST ${url}/internal/reconcile"
+  gc scheduler jobs "${verb}" http "${RECONCILE_JOB}" --location="${SCHEDULER_LOCATION}" \
+    --schedule="${RECONCILE_SCHEDULE}" --time-zone=UTC \
+    --uri="${url}/internal/reconcile" --http-method=POST \
+    "--$([[ "${verb}" == create ]] && echo headers || echo update-headers)=Authorization=Bearer ${token}" \
+    --attempt-deadline=120s --max-retry-attempts=0 >/dev/null
+}
+
 main() {
   validate
   need envsubst
@@ -374,6 +410,7 @@ main() {
     # Nothing is looked up: unresolved secret versions render as 1.
     : "${API_KEYS_SECRET_VERSION:=1}"
     : "${GEMINI_SECRET_VERSION:=1}"
+    : "${RECONCILE_SECRET_VERSION:=1}"
     render
     log "DRY_RUN=1: nothing deployed"
     return 0
@@ -390,6 +427,7 @@ main() {
   ensure_launcher_role
   deploy_job
   deploy_service
+  ensure_reconcile_schedule
   log "done: job ${JOB_NAME}, service ${SERVICE_NAME} (${REGION}), bucket gs://${BUCKET}/${RUNS_PREFIX}/, topic ${TOPIC}"
 }
 

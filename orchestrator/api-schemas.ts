@@ -55,6 +55,22 @@ const nodeStateSchema = z.looseObject({
   lastAttempt: lastAttemptSchema.nullable(),
   artifacts: z.array(z.string()),
 });
+const nullableString = z.string().nullable();
+/** One execution of a run, as run.json folds it (DESIGN §3, §11). */
+export const executionSchema = z.looseObject({
+  id: z.string(),
+  reason: z.enum(['build', 'retry', 'resume', 'recover']),
+  requestedAt: z.string(),
+  launchedAs: nullableString.optional().describe('What the launcher answered: the Cloud Run execution name, or local:<pid> / worker:<pid>:<id>'),
+  launchedAt: nullableString.optional().describe('When it was last launched (a relaunch after LAUNCH_GRACE_S moves it)'),
+  startedAt: nullableString.optional(),
+  heartbeatAt: nullableString.optional().describe('Its last lease renewal'),
+  leaseExpiresAt: nullableString.optional(),
+  endedAt: nullableString.optional(),
+  outcome: z.enum(['succeeded', 'failed', 'cancelled', 'interrupted', 'lost']).nullable().optional(),
+  endReason: nullableString.optional().describe('Why the reconciler closed it (outcome lost)'),
+});
+
 export const runJsonSchema = z.looseObject({
   runId: z.string(),
   tenant: z.string(),
@@ -71,9 +87,19 @@ export const runJsonSchema = z.looseObject({
   lastSeq: count,
   progress: progressSchema,
   nodes: z.record(z.string(), nodeStateSchema),
-  executions: z.array(z.looseObject({ id: z.string(), reason: z.string(), requestedAt: z.string() })),
+  executions: z.array(executionSchema),
   usage: z.looseObject({ promptTokens: count, outputTokens: count }),
 }).describe('The fold of events.jsonl (DESIGN §3); fields may be added as the log grows new event types.');
+
+/** What reconcile counted in one sweep (POST /internal/reconcile). */
+export const reconcileCountsSchema = z.strictObject({
+  visited: count.describe('Active runs looked at'),
+  closed: count.describe('Executions closed as lost (or pending cancels confirmed)'),
+  recovered: count.describe('New executions requested with reason recover'),
+  relaunched: count.describe('Requested executions launched again under their own id'),
+  failed: count.describe('Runs failed with code executions_exhausted'),
+  left: count.describe('Entries that left the active index (settled, deleted, or never logged)'),
+});
 
 const eventSchema = z.looseObject({ v: z.number().int(), seq: count, id: z.string(), type: z.string(), at: z.string(), data: z.unknown() });
 export const nodeEventsSchema = z.object({ runId: z.string(), events: z.array(eventSchema) });
@@ -117,6 +143,7 @@ export const RESPONSE_SCHEMAS = {
   NodeEvents: nodeEventsSchema,
   Normalization: normalizationSchema,
   Health: healthSchema,
+  ReconcileCounts: reconcileCountsSchema,
   Error: errorBodySchema,
 } as const;
 export type ResponseName = keyof typeof RESPONSE_SCHEMAS;

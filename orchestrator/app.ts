@@ -14,10 +14,12 @@ import { rateLimitPerKey, requireKey } from './auth.ts';
 import type { AppContext, AppDeps } from './context.ts';
 import { errorHandler, notFoundHandler } from './http-errors.ts';
 import { buildRoutes } from './routes/build.ts';
+import { internalRoutes } from './routes/internal.ts';
 import { runListRoutes } from './routes/runs.ts';
 import { runOperationRoutes } from './routes/run-operations.ts';
 import { runReadRoutes } from './routes/run-reads.ts';
 import { systemRoutes } from './routes/system.ts';
+import { getReconciler, type Reconciler } from './runs/reconciler.ts';
 import { getRunTails } from './runs/run-tail.ts';
 import { uiRouter } from './ui.ts';
 
@@ -43,7 +45,7 @@ export function resolveContext(deps: AppDeps): AppContext {
   const now = deps.now ?? (() => new Date());
   const newId = deps.newId ?? uuidv7;
   const tailIntervalMs = deps.tailIntervalMs ?? (deps.store.backend === 'gcs' ? 1000 : 200);
-  return {
+  const ctx: Omit<AppContext, 'reconciler'> & { reconciler: Reconciler | null } = {
     config: deps.config,
     store: deps.store,
     launcher: deps.launcher,
@@ -61,7 +63,13 @@ export function resolveContext(deps: AppDeps): AppContext {
     },
     heartbeatMs: deps.heartbeatMs ?? 15_000,
     claimWaitMs: deps.claimWaitMs ?? 3_000,
+    failpoint: deps.failpoint ?? (() => undefined),
+    reconciler: null,
   };
+  // The reconciler works through the context it belongs to (commit, launch).
+  const app = ctx as AppContext;
+  app.reconciler = getReconciler(app);
+  return app;
 }
 
 /** One structured line per request: method, route, status, time; never headers or bodies. */
@@ -87,6 +95,14 @@ function requestLog(app: AppContext): RequestHandler {
 }
 
 export function createApp(deps: AppDeps): Express {
+  return createOrchestrator(deps).app;
+}
+
+/**
+ * The app with the context behind it, for a composition root that also runs
+ * the reconciler's sweeps (`context.reconciler.start()`, `close()`).
+ */
+export function createOrchestrator(deps: AppDeps): { app: Express; context: AppContext } {
   const ctx = resolveContext(deps);
   const app = express();
   // Cloud Run's front end is the one proxy: its X-Forwarded-* give the client's scheme and address.
@@ -103,6 +119,7 @@ export function createApp(deps: AppDeps): Express {
   const keyed: RequestHandler[] = [rateLimitPerKey(deps.config.rateLimitPerMinute), requireKey(ctx.keys)];
 
   app.use(systemRoutes(ctx));
+  app.use(internalRoutes(ctx));
   app.use(buildRoutes(ctx, keyed));
   app.use(runListRoutes(ctx, keyed));
   app.use(runOperationRoutes(ctx, keyed));
@@ -115,5 +132,5 @@ export function createApp(deps: AppDeps): Express {
   }));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
-  return app;
+  return { app, context: ctx };
 }

@@ -13,7 +13,11 @@ import type { Logger } from '../shared/logger.ts';
 import type { ApiKeyRing } from '../shared/security/api-keys.ts';
 import type { RunStore } from '../shared/store/run-store.ts';
 import type { JobLauncher, LaunchRequest, LaunchResult } from './launchers/job-launcher.ts';
+import type { Reconciler } from './runs/reconcile-port.ts';
 import type { RunTails } from './runs/run-tail.ts';
+
+/** The steps of a build, in order (DESIGN §4): each index is written before the run is visible. */
+export type BuildStep = 'claimed' | 'indexed' | 'logged' | 'launched';
 
 /** Starts an execution whose job gets extra env (a request's Gemini key); local launcher only. */
 export type LaunchWithEnv = (req: LaunchRequest, env: Record<string, string>) => Promise<LaunchResult>;
@@ -42,6 +46,8 @@ export interface AppDeps {
   heartbeatMs?: number;
   /** How long a build waits for a run whose claim exists but whose log does not yet; default 3 s. */
   claimWaitMs?: number;
+  /** Crash tests: called as a build passes each step (ORCHESTRATOR_FAILPOINT kills the process there). */
+  failpoint?: (step: BuildStep) => void;
 }
 
 /**
@@ -72,4 +78,7 @@ export interface AppContext {
   caches: AppCaches;
   heartbeatMs: number;
   claimWaitMs: number;
+  /** Watches active runs until they settle (DESIGN §11). */
+  reconciler: Reconciler;
+  failpoint: (step: BuildStep) => void;
 }

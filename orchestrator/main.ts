@@ -5,12 +5,13 @@
  * then the HTTP server on PORT.
  */
 import type { AddressInfo } from 'node:net';
-import { ConfigError, describeConfig, loadConfig, type Config } from '../shared/config.ts';
+import { ConfigError, describeConfig, loadConfig, readEnvVar, type Config } from '../shared/config.ts';
 import { publisherFromConfig } from '../shared/events-bus/from-config.ts';
 import { ensureError, getLogger } from '../shared/logger.ts';
 import { ensureLocalApiKey, LOCAL_TENANT } from '../shared/security/api-keys.ts';
 import { runStoreFromConfig } from '../shared/store/from-config.ts';
-import { createApp } from './app.ts';
+import { createOrchestrator } from './app.ts';
+import type { BuildStep } from './context.ts';
 import { launchersFromConfig } from './launcher-from-config.ts';
 
 /** Cloud Run sends SIGKILL 10 s after SIGTERM. */
@@ -21,10 +22,32 @@ function fail(line: string, code = 2): never {
   process.exit(code);
 }
 
+const BUILD_STEPS: readonly BuildStep[] = ['claimed', 'indexed', 'logged', 'launched'];
+
+/**
+ * `ORCHESTRATOR_FAILPOINT=<step>:<n>` kills this process with SIGKILL the
+ * n-th time a build passes that step (claimed, indexed, logged, launched):
+ * how the crash tests strand a build between two of its writes.
+ */
+function failpointFrom(spec: string | null): ((step: BuildStep) => void) | undefined {
+  if (spec === null) return undefined;
+  const m = /^([a-z]+):(\d+)$/.exec(spec);
+  const target = m?.[1] as BuildStep | undefined;
+  if (!m || !target || !BUILD_STEPS.includes(target) || Number(m[2]) < 1) {
+    fail(`config: ORCHESTRATOR_FAILPOINT: must be <step>:<n> with step one of ${BUILD_STEPS.join(', ')}`);
+  }
+  let hits = 0;
+  return (step) => {
+    if (step === target && ++hits === Number(m[2])) process.kill(process.pid, 'SIGKILL');
+  };
+}
+
 async function main(): Promise<void> {
   let config: Config;
+  let failpoint: ((step: BuildStep) => void) | undefined;
   try {
     config = loadConfig(process.env);
+    failpoint = failpointFrom(readEnvVar(process.env, 'ORCHESTRATOR_FAILPOINT'));
   } catch (err) {
     if (err instanceof ConfigError) fail(`config: ${err.message}`);
     throw err;
@@ -41,7 +64,10 @@ async function main(): Promise<void> {
   const store = await runStoreFromConfig(config);
   const publisher = await publisherFromConfig(config, 'orchestrator');
   const launchers = launchersFromConfig(config, process.env, logger);
-  const app = createApp({ config, store, launcher: launchers.launcher, launchWithEnv: launchers.launchWithEnv, publisher, logger });
+  const { app, context } = createOrchestrator({
+    config, store, launcher: launchers.launcher, launchWithEnv: launchers.launchWithEnv, publisher, logger,
+    ...(failpoint ? { failpoint } : {}),
+  });
 
   const server = app.listen(config.port);
   server.on('error', (err: NodeJS.ErrnoException) => fail(`cannot listen on PORT ${config.port}: ${err.code ?? err.message}`, 1));
@@ -49,12 +75,15 @@ async function main(): Promise<void> {
     const { port } = server.address() as AddressInfo;
     logger.info({ port, ...describeConfig(config) }, `listening on http://localhost:${port}`);
   });
+  // At start-up, then every RECONCILE_INTERVAL_S: what a crash (ours or a job's) left behind is picked up.
+  context.reconciler.start();
 
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    context.reconciler.close();
     setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS).unref();
     // Live SSE tails are open connections; they end here, clients reconnect elsewhere.
     server.close();

@@ -18,7 +18,7 @@ interface Operation {
   path: string;
   summary: string;
   keyed: boolean;
-  tag: 'runs' | 'operations' | 'reads' | 'aliases' | 'system' | 'ui';
+  tag: 'runs' | 'operations' | 'reads' | 'aliases' | 'system' | 'ui' | 'internal';
   /** Success answers: status → description and media type (JSON when a schema is named). */
   ok: Record<string, { description: string; type?: string; schema?: ResponseName }>;
   /** Error statuses this operation may answer (each with the `Error` body). */
@@ -112,6 +112,12 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'Backends and versions; never a secret',
     ok: { '200': { description: 'Health.', schema: 'Health' } },
     errors: [],
+  },
+  {
+    method: 'post', path: '/internal/reconcile', tag: 'internal', keyed: false,
+    summary: 'One reconcile sweep of the active runs (Cloud Scheduler). Needs `Authorization: Bearer <RECONCILE_TOKEN>`; answers 404 when no token is configured',
+    ok: { '200': { description: 'What the sweep did.', schema: 'ReconcileCounts' } },
+    errors: [401, 404],
   },
   {
     method: 'get', path: '/openapi.json', tag: 'system', keyed: false,
@@ -233,7 +239,7 @@ export function openApiDocument(config: Config): Record<string, unknown> {
       operationId: `${op.method}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       summary: op.summary,
       tags: [op.tag],
-      ...(op.keyed ? { security: [{ apiKey: [] }, { bearer: [] }] } : { security: [] }),
+      ...(op.keyed ? { security: [{ apiKey: [] }, { bearer: [] }] } : { security: op.tag === 'internal' ? [{ reconcileToken: [] }] : [] }),
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(op.body ? { requestBody: { required: true, content: { [JSON_TYPE]: { schema: ref(op.body) } } } } : {}),
       responses,
@@ -254,11 +260,13 @@ export function openApiDocument(config: Config): Record<string, unknown> {
       { name: 'aliases', description: 'Seed-compatible read aliases.' },
       { name: 'system', description: 'Health and this document.' },
       { name: 'ui', description: 'The browser UI (HTML pages and their assets).' },
+      { name: 'internal', description: 'For the platform (Cloud Scheduler), behind their own token; never public.' },
     ],
     components: {
       securitySchemes: {
         apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
         bearer: { type: 'http', scheme: 'bearer' },
+        reconcileToken: { type: 'http', scheme: 'bearer', description: 'RECONCILE_TOKEN (Secret Manager), for /internal routes only.' },
       },
       schemas: schemas(),
     },

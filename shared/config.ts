@@ -61,6 +61,8 @@ export interface Config {
   pipelineVersion: string;
   publicBaseUrl: string | null;
   logLevel: string;
+  /** The reconciler (DESIGN §11). `token` is a secret: never logged, never in /health. */
+  reconcile: { intervalS: number; launchGraceS: number; maxExecutions: number; token: string | null };
 }
 
 /**
@@ -160,6 +162,12 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'orchestra
     pipelineVersion: readEnvVar(env, 'SCENARIOOPS_PIPELINE_VERSION'),
     publicBaseUrl: readEnvVar(env, 'PUBLIC_BASE_URL'),
     logLevel: readEnvVar(env, 'LOG_LEVEL'),
+    reconcile: {
+      intervalS: readEnvVar(env, 'RECONCILE_INTERVAL_S'),
+      launchGraceS: readEnvVar(env, 'LAUNCH_GRACE_S'),
+      maxExecutions: readEnvVar(env, 'RUN_MAX_EXECUTIONS'),
+      token: role === 'job' ? null : readEnvVar(env, 'RECONCILE_TOKEN'),
+    },
   };
 }
 

@@ -5,9 +5,11 @@
  */
 import type { Request, Response } from 'express';
 import { Router, type RequestHandler } from 'express';
-import type { Command } from '../../shared/domain/decide.ts';
+import { decide, type Command, type DecideContext } from '../../shared/domain/decide.ts';
+import type { StoredEvent } from '../../shared/domain/events.ts';
+import { closeStalled } from '../../shared/domain/reconcile.ts';
 import { runVisibility, unfinishedExecution } from '../../shared/domain/run-checks.ts';
-import type { RunState } from '../../shared/domain/run-state.ts';
+import { initialState, project, type RunState } from '../../shared/domain/run-state.ts';
 import { ensureError } from '../../shared/logger.ts';
 import type { AppContext } from '../context.ts';
 import { tenantOf } from '../auth.ts';
@@ -16,7 +18,18 @@ import { runLinks } from '../links.ts';
 import { nodeParam, runIdParam } from '../request-input.ts';
 import { commit } from '../runs/commit.ts';
 import { launchExecution } from '../runs/launch.ts';
+import { observeRun } from '../runs/reconciler.ts';
+import { loadRun } from '../runs/run-reader.ts';
 import { chooseModel, GEMINI_KEY_HEADER } from '../runs/model-choice.ts';
+
+/** Decides `commands` on `state` without appending: throws the refusal the append would meet. */
+function refuseEarly(commands: Command[], state: RunState, ctx: DecideContext): void {
+  let s = state;
+  for (const command of commands) {
+    const events = decide(command, s, ctx);
+    s = project(events.map((e, i) => ({ ...e, seq: s.lastSeq + i + 1 }) as StoredEvent), s);
+  }
+}
 
 /** The run must exist and belong to `tenant`; otherwise 404, exactly as for an unknown run. */
 function requireOwned(state: RunState, runId: string, tenant: string): void {
@@ -26,10 +39,18 @@ function requireOwned(state: RunState, runId: string, tenant: string): void {
 export function runOperationRoutes(app: AppContext, keyed: RequestHandler[]): Router {
   const router = Router();
 
-  /** Appends `commands` (after the ownership check), launches `executionId`, answers 202. */
-  const execute = async (req: Request, res: Response, runId: string, executionId: string, commands: (s: RunState) => Command[]) => {
+  /**
+   * Appends `commands` (after the ownership check), launches `executionId`, answers 202.
+   * The run is back among the active runs before its new execution is on record, so the reconciler watches it.
+   */
+  const execute = async (req: Request, res: Response, runId: string, executionId: string, commands: (s: RunState) => Command[], seen?: RunState) => {
     const tenant = tenantOf(res);
     const model = chooseModel(app, req.get(GEMINI_KEY_HEADER));
+    const before = seen ?? (await loadRun(app, runId, { repair: false }))?.state ?? initialState();
+    requireOwned(before, runId, tenant);
+    // Refused before anything is written (the active entry included); the append below checks again on the newest log.
+    refuseEarly(commands(before), before, app.decideContext());
+    await app.store.activeRuns.enter(runId, tenant);
     const decided = await commit(app, runId, (state) => {
       requireOwned(state, runId, tenant);
       return commands(state);
@@ -67,15 +88,16 @@ export function runOperationRoutes(app: AppContext, keyed: RequestHandler[]): Ro
     const runId = runIdParam(req);
     const by = tenantOf(res);
     const executionId = app.newId();
+    // A resume never runs beside a live execution: a stalled one (dead by the reconciler's own observation) is closed `lost` first.
+    const seen = (await loadRun(app, runId, { repair: false }))?.state ?? initialState();
+    requireOwned(seen, runId, by);
+    const observed = await observeRun(app, runId, seen);
+    const observedId = unfinishedExecution(seen)?.id;
     await execute(req, res, runId, executionId, (state) => {
-      // An execution that was requested and never launched (the launch failed) is stalled: close it, then resume.
-      // Anything else unfinished may be alive, and the Decider refuses the resume with a 409.
-      const stalled = unfinishedExecution(state);
-      const close: Command[] = stalled && stalled.startedAt === null && stalled.launchedAs === null
-        ? [{ type: 'FinishExecution', executionId: stalled.id, outcome: 'lost', reason: 'it was never launched' }]
-        : [];
-      return [...close, { type: 'RequestExecution', executionId, reason: 'resume', by }];
-    });
+      // Judged on the execution that was observed; a newer one is the Decider's to refuse.
+      const stalled = unfinishedExecution(state)?.id === observedId ? closeStalled(state, observed) : null;
+      return [...(stalled?.commands ?? []), { type: 'RequestExecution', executionId, reason: 'resume', by }];
+    }, seen);
   });
 
   router.post('/runs/:id/cancel', ...keyed, async (req, res) => {

@@ -11,8 +11,12 @@
  * there first creates it and every other one finds it: never two runs for a
  * claim, and never a claim stuck on a run that will not come.
  *
- * The listing entry is written before the log too, so a run that exists is
- * always listed; a listing entry without a run is skipped by readers.
+ * Every index is written before the log, so a run that exists is always
+ * listed and always watched: claim → listing entry → active entry → log
+ * (`run.created` + `execution.requested`) → launch. A listing entry without a
+ * run is skipped by readers; an active entry without one leaves the index at
+ * the reconciler's next sweep; a logged run whose launch never happened is
+ * launched by the reconciler. `app.failpoint` marks each step for the crash tests.
  */
 import { createHash } from 'node:crypto';
 import stableStringify from 'fast-json-stable-stringify';
@@ -82,6 +86,8 @@ async function createRun(app: AppContext, input: BuildInput, runId: string, sign
   const { config, store } = app;
   const executionId = app.newId();
   await store.indexRun(input.tenant, runId);
+  await store.activeRuns.enter(runId, input.tenant);
+  app.failpoint('indexed');
   let decided;
   try {
     decided = await commit(app, runId, [
@@ -109,8 +115,10 @@ async function createRun(app: AppContext, input: BuildInput, runId: string, sign
     if (!run) throw err;
     return reused(run, input.model.warnings);
   }
+  app.failpoint('logged');
   app.logger.info({ runId, tenant: input.tenant, executionId, llm: input.model.snapshot.provider }, 'run created');
   const launch = await launchExecution(app, runId, executionId, input.model.jobEnv);
+  app.failpoint('launched');
   const state = launch.state ?? decided.state;
   return { runId, status: state.status, reused: false, warnings: [...input.model.warnings, ...launch.warnings] };
 }
@@ -135,6 +143,7 @@ export async function buildRun(app: AppContext, input: BuildInput): Promise<Buil
   if (input.force) {
     const runId = app.newId();
     await moveClaim(app, input.tenant, signature, runId);
+    app.failpoint('claimed');
     return createRun(app, input, runId, signature);
   }
 
@@ -142,7 +151,10 @@ export async function buildRun(app: AppContext, input: BuildInput): Promise<Buil
     const claim = await store.readClaim(input.tenant, signature);
     if (!claim) {
       const runId = app.newId();
-      if (await store.createClaim(input.tenant, signature, runId)) return createRun(app, input, runId, signature);
+      if (await store.createClaim(input.tenant, signature, runId)) {
+        app.failpoint('claimed');
+        return createRun(app, input, runId, signature);
+      }
       continue; // another build claimed it between our read and our create
     }
     const run = await waitForRun(app, claim.runId, app.claimWaitMs);
@@ -151,7 +163,10 @@ export async function buildRun(app: AppContext, input: BuildInput): Promise<Buil
     if (!run.state.deleted) return reused(run, input.model.warnings);
     // The claimed run was deleted (and its claim not yet released): claim anew, under the generation we read.
     const runId = app.newId();
-    if (await store.replaceClaim(input.tenant, signature, runId, claim.generation)) return createRun(app, input, runId, signature);
+    if (await store.replaceClaim(input.tenant, signature, runId, claim.generation)) {
+      app.failpoint('claimed');
+      return createRun(app, input, runId, signature);
+    }
   }
   throw new StoreUnavailableError('the build claim kept changing; try again');
 }

@@ -2,12 +2,13 @@
  * Starting an execution that `execution.requested` already recorded: ask the
  * JobLauncher, then record what it started (`execution.launched`, e.g. the
  * Cloud Run execution name). A launch that fails leaves the run queued with
- * its request on record; the caller reports a warning and `resume` relaunches.
+ * its request on record; the caller reports a warning, and the reconciler
+ * launches it again (same execution id) once LAUNCH_GRACE_S has passed.
  */
 import type { RunState } from '../../shared/domain/run-state.ts';
 import { ensureError } from '../../shared/logger.ts';
 import type { AppContext } from '../context.ts';
-import { LaunchError, type LaunchResult } from '../launchers/job-launcher.ts';
+import { LaunchError, platformExecutionOf, type LaunchResult } from '../launchers/job-launcher.ts';
 import { commit } from './commit.ts';
 
 export interface LaunchOutcome {
@@ -36,12 +37,13 @@ export async function launchExecution(
     return {
       state: null,
       launched: null,
-      warnings: [`the execution could not be started (${code}); the run stays queued: POST /runs/${runId}/resume starts it again`],
+      warnings: [`the execution could not be started (${code}); the run stays queued and is launched again within LAUNCH_GRACE_S (or POST /runs/${runId}/resume now)`],
     };
   }
   log.info({ backend: launched.backend, execution: launched.name }, 'execution launched');
   try {
-    const decided = await commit(app, runId, [{ type: 'RecordLaunch', executionId, backend: launched.backend, name: launched.name }]);
+    // The platform's own handle, which `observe` is asked with later (Cloud Run: the execution name).
+    const decided = await commit(app, runId, [{ type: 'RecordLaunch', executionId, backend: launched.backend, name: platformExecutionOf(launched) }]);
     return { state: decided.state, launched, warnings: [] };
   } catch (err) {
     // The job runs either way; only the record of its name is missing.

@@ -73,9 +73,15 @@ export async function loadRunSummary(app: AppContext, runId: string): Promise<Ru
   return (await loadRun(app, runId))?.state ?? null;
 }
 
-/** A run that exists and is not deleted, for the public read routes (by link: see requireVisibleRun). */
+/**
+ * A run that exists and is not deleted, for the public read routes (by link:
+ * see requireVisibleRun). A run that may be stale (its lease expired, its
+ * launch past the grace) is handed to the reconciler, in the background.
+ */
 export async function loadVisibleRun(app: AppContext, runId: string): Promise<LoadedRun> {
-  return requireVisibleRun(runId, await loadRun(app, runId), BY_LINK);
+  const run = requireVisibleRun(runId, await loadRun(app, runId), BY_LINK);
+  app.reconciler.nudge(runId, run.state);
+  return run;
 }
 
 export interface RunSummary {

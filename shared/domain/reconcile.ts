@@ -151,3 +151,29 @@ function withClose(state: RunState, open: ExecutionState, reason: string, policy
   const then = next(state, reason, policy, newExecutionId);
   return { commands: [...closeLost(state, open, reason), ...then.commands], launch: then.launch };
 }
+
+/**
+ * What an operator's resume must do first: null while the run's unfinished
+ * execution is (or may be) alive — the resume is refused; otherwise the
+ * commands that close a stalled one as `lost` (none when nothing is
+ * unfinished). Stalled is what the reconciler would call dead, with one
+ * difference an operator's explicit request earns: an execution requested
+ * and never launched (a launch that failed) need not wait out the grace.
+ */
+export function closeStalled(state: RunState, obs: Observation): { commands: Command[]; reason: string | null } | null {
+  const open = unfinishedExecution(state);
+  if (!open) return { commands: [], reason: null };
+  let reason: string | null;
+  if (open.startedAt !== null) {
+    reason = deathOf(open, obs);
+  } else if (obs.platform.state === 'ended') {
+    reason = `the platform ended it before it started: ${obs.platform.reason}`;
+  } else if (obs.platform.state === 'running') {
+    reason = null;
+  } else if (open.launchedAt === null) {
+    reason = 'it was requested but never launched';
+  } else {
+    reason = open.launchedAt <= obs.graceCutoff ? `it was launched at ${open.launchedAt} and never started` : null;
+  }
+  return reason === null ? null : { commands: closeLost(state, open, reason), reason };
+}

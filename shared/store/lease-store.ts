@@ -42,6 +42,18 @@ export interface LeaseStore {
    * `now` is the clock expiries are measured on (epoch ms).
    */
   acquire(runId: string, executionId: string, ttlMs: number, now?: () => number): Promise<LeaseResult>;
+  /**
+   * Reads the run's lease without touching it, for the reconciler: the record
+   * (null when there is none, or it cannot be read) and whether its holder
+   * may still live — false only for a process of this host that is gone, the
+   * same rule `acquire` takes over by. Expiry is the caller's to judge.
+   */
+  peek(runId: string): Promise<LeasePeek | null>;
+}
+
+export interface LeasePeek {
+  record: LeaseRecord;
+  holderAlive: boolean;
 }
 
 /** Who takes leases here, and whether a process on this host still lives: injectable so tests can play a dead holder. */
@@ -109,12 +121,11 @@ function heldLease(blobs: BlobStore, key: string, record: LeaseRecord, generatio
 }
 
 export function getLeaseStore(blobs: BlobStore, here: LeaseHost = thisHost()): LeaseStore {
+  /** A holder that is a process of this host and is gone; any other may live (only its expiry tells). */
+  const deadHere = (held: LeaseRecord): boolean => held.host === here.host && held.pid > 0 && held.pid !== here.pid && !here.alive(held.pid);
   /** A live lease of another execution, unless its holder is a process of this host that is gone. */
-  const blocks = (held: LeaseRecord | null, executionId: string, at: number): held is LeaseRecord => {
-    if (!held || held.executionId === executionId || held.expiresAt <= at) return false;
-    const deadHere = held.host === here.host && held.pid > 0 && held.pid !== here.pid && !here.alive(held.pid);
-    return !deadHere;
-  };
+  const blocks = (held: LeaseRecord | null, executionId: string, at: number): held is LeaseRecord =>
+    !!held && held.executionId !== executionId && held.expiresAt > at && !deadHere(held);
 
   return {
     async acquire(runId, executionId, ttlMs, now = Date.now) {
@@ -133,6 +144,11 @@ export function getLeaseStore(blobs: BlobStore, here: LeaseHost = thisHost()): L
         }
       }
       throw new Error(`could not settle the lease of run ${runId}`);
+    },
+    async peek(runId) {
+      const current = await blobs.get(keys.lease(runId));
+      const record = current ? parseLease(current.bytes) : null;
+      return record ? { record, holderAlive: !deadHere(record) } : null;
     },
   };
 }

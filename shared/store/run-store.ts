@@ -31,7 +31,7 @@ export { ArtifactConflictError, type PutArtifactOptions, type StoredArtifact } f
 export { sha256Hex } from './artifacts.ts';
 export { FencedAppendError } from './event-log.ts';
 export type { Claim } from './claims.ts';
-export type { Lease, LeaseRecord, LeaseResult, LeaseStore } from './lease-store.ts';
+export type { Lease, LeasePeek, LeaseRecord, LeaseResult, LeaseStore } from './lease-store.ts';
 export { serializeProjection, type StoredProjection } from './projections.ts';
 export type { PublishCursors } from './publish-cursors.ts';
 export type { RunPage } from './run-index.ts';

@@ -111,7 +111,7 @@ describe('HTTP fuzzing (property-based, every route)', function () {
   before(async () => {
     tmp = await tempDir('sf-fuzz-');
     store = getLocalRunStore(tmp.dir);
-    const config = testConfig(tmp.dir, { RATE_LIMIT_PER_MINUTE: '1000000' });
+    const config = testConfig(tmp.dir, { RATE_LIMIT_PER_MINUTE: '1000000', RECONCILE_TOKEN: 'fuzz-reconcile-token-000000' });
     server = await listen({ config, store, launcher: recordingLauncher(), tailIntervalMs: 20, heartbeatMs: 1_000 });
     await replenish();
     // One deleted run from the start.

@@ -41,6 +41,10 @@ describe('orchestrator: npm start', function () {
     { name: 'a bad PORT', env: { PORT: 'eighty' }, variable: 'PORT' },
     { name: 'JOB_LAUNCHER=cloudrun without CLOUD_RUN_JOB', env: { JOB_LAUNCHER: 'cloudrun' }, variable: 'CLOUD_RUN_JOB' },
     { name: 'an unknown LOCAL_JOB_MODE', env: { LOCAL_JOB_MODE: 'threads' }, variable: 'LOCAL_JOB_MODE' },
+    { name: 'a negative RECONCILE_INTERVAL_S', env: { RECONCILE_INTERVAL_S: '-1' }, variable: 'RECONCILE_INTERVAL_S' },
+    { name: 'a zero RUN_MAX_EXECUTIONS', env: { RUN_MAX_EXECUTIONS: '0' }, variable: 'RUN_MAX_EXECUTIONS' },
+    { name: 'a short RECONCILE_TOKEN', env: { RECONCILE_TOKEN: 'supersecretkey1' }, variable: 'RECONCILE_TOKEN' },
+    { name: 'an unknown ORCHESTRATOR_FAILPOINT step', env: { ORCHESTRATOR_FAILPOINT: 'planned:1' }, variable: 'ORCHESTRATOR_FAILPOINT' },
   ];
   for (const b of bad) {
     it(`${b.name}: exits non-zero with one line naming ${b.variable}`, async () => {

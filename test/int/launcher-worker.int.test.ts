@@ -92,7 +92,7 @@ describe('local launcher, worker mode (one long-lived job worker)', function () 
       const state = project(events);
       expect(state.progress).to.deep.equal({ done: TOTAL_NODES, total: TOTAL_NODES });
       expect(state.executions[0]).to.include({ taskAttempts: 1, outcome: 'succeeded' });
-      expect(state.executions[0]?.launchedAs).to.match(/^local\/executions\/local-[a-z0-9]{5}$/);
+      expect(state.executions[0]?.launchedAs).to.match(/^worker:\d+:/);
     }
   });
 

@@ -91,6 +91,21 @@ export function describeLeases(name: string, factory: StoreFactory): void {
       expect((await leases.acquire(uuidv7(), 'exec-b', 1000, now)).acquired).to.equal(true);
     });
 
+    it('peek reads the lease as it stands (or null) and never takes it', async () => {
+      const leases = fx.current().leases;
+      const run = uuidv7();
+      expect(await leases.peek(run)).to.equal(null);
+      const a = held(await leases.acquire(run, 'exec-a', 1000, now));
+      const seen = await leases.peek(run);
+      expect(seen?.record).to.include({ executionId: 'exec-a', expiresAt: clock + 1000 });
+      expect(seen?.holderAlive).to.equal(true);
+      clock += 2000; // expired: peek still reports it, expiry is the reader's to judge
+      expect((await leases.peek(run))?.record.executionId).to.equal('exec-a');
+      expect(await a.renew()).to.equal(true);
+      await a.release();
+      expect(await leases.peek(run)).to.equal(null);
+    });
+
     it('refuses a run id that is not one', async () => {
       await expectReject(fx.current().leases.acquire('../x', 'exec-a', 1000, now), InvalidKeyError);
     });

@@ -7,7 +7,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type RequestHandler } from 'express';
-import { createApp } from '../../orchestrator/app.ts';
+import { createOrchestrator } from '../../orchestrator/app.ts';
 import { jobEnvFor } from '../../orchestrator/job-env.ts';
 import { jobEntrypoint } from '../../orchestrator/launcher-from-config.ts';
 import { getLocalLauncher, type LocalLauncher } from '../../orchestrator/launchers/local-launcher.ts';
@@ -34,6 +34,12 @@ export interface LocalOrchestratorOptions {
   front?: RequestHandler;
   /** Where the job children's output goes (default: nowhere). */
   jobLogs?: boolean;
+  /** Task retries of the local launcher (default 1); 0 leaves a killed job dead, for the reconciler to find. */
+  maxRetries?: number;
+  /** More orchestrator env (RECONCILE_INTERVAL_S, RUN_MAX_EXECUTIONS, LAUNCH_GRACE_S, …). */
+  env?: Record<string, string>;
+  /** Run the reconciler's sweeps (at start-up, then every RECONCILE_INTERVAL_S), as `npm start` does. */
+  reconcile?: boolean;
 }
 
 export async function startLocalOrchestrator(options: LocalOrchestratorOptions): Promise<LocalOrchestrator> {
@@ -43,19 +49,22 @@ export async function startLocalOrchestrator(options: LocalOrchestratorOptions):
     OFFLINE_MODEL_LATENCY_MS: String(options.offlineLatencyMs),
     NODE_RETRY_BASE_MS: '20',
     SCENARIOOPS_VERSION: options.version,
+    ...(options.env ?? {}),
   };
   const config = testConfig(tmp.dir, env);
   const store = getLocalRunStore(tmp.dir);
   const launcher = getLocalLauncher({
     entrypoint: jobEntrypoint(),
     env: jobEnvFor(config, { ...process.env, ...env }),
-    maxRetries: 1,
+    maxRetries: options.maxRetries ?? 1,
     stdio: options.jobLogs ? 'stderr' : 'ignore',
     killGraceMs: 2_000,
   });
   const app = express();
   if (options.front) app.use(options.front);
-  app.use(createApp({ config, store, launcher, logger: silentLogger }));
+  const orchestrator = createOrchestrator({ config, store, launcher, logger: silentLogger });
+  app.use(orchestrator.app);
+  if (options.reconcile) orchestrator.context.reconciler.start();
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -67,6 +76,7 @@ export async function startLocalOrchestrator(options: LocalOrchestratorOptions):
     launcher,
     dropConnections: () => server.closeAllConnections(),
     close: async () => {
+      orchestrator.context.reconciler.close();
       await launcher.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -42,6 +42,21 @@ describe('lease liveness on this host', () => {
     expect((await getLeaseStore(blobs, host('box', 101, [101])).acquire(run, 'exec-b', 60_000, now)).acquired).to.equal(false);
   });
 
+  it('peek tells a dead holder on this host from a live one or one elsewhere, and writes nothing', async () => {
+    const blobs = getMemoryBlobStore();
+    const run = uuidv7();
+    await getLeaseStore(blobs, host('box', 101)).acquire(run, 'exec-a', 60_000, now);
+    const before = await blobs.get(keys.lease(run));
+    expect(await getLeaseStore(blobs, host('box', 202, [101])).peek(run)).to.deep.equal({
+      record: { executionId: 'exec-a', host: 'box', pid: 101, expiresAt: T0 + 60_000 }, holderAlive: false,
+    });
+    expect((await getLeaseStore(blobs, host('box', 202)).peek(run))?.holderAlive).to.equal(true);
+    expect((await getLeaseStore(blobs, host('other-box', 202, [101])).peek(run))?.holderAlive).to.equal(true);
+    expect((await blobs.get(keys.lease(run)))?.generation).to.equal(before?.generation);
+    await blobs.put(keys.lease(run), 'not json');
+    expect(await getLeaseStore(blobs, host('box', 202)).peek(run)).to.equal(null);
+  });
+
   it('a lease that cannot be read protects nothing', async () => {
     const blobs = getMemoryBlobStore();
     const run = uuidv7();

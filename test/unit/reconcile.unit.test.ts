@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Command } from '../../shared/domain/decide.ts';
 import type { StoredEvent } from '../../shared/domain/events.ts';
-import { executionsUsed, reconcile, type Observation, type PlatformView, type ReconcilePolicy } from '../../shared/domain/reconcile.ts';
+import { closeStalled, executionsUsed, reconcile, type Observation, type PlatformView, type ReconcilePolicy } from '../../shared/domain/reconcile.ts';
 import { project } from '../../shared/domain/run-state.ts';
 import { createdData, run, step, testContext } from '../support/decider.ts';
 
@@ -136,5 +136,31 @@ describe('reconcile (pure decision over the log and the observations)', () => {
     h = step(h, { type: 'FinishExecution', executionId: 'e2', outcome: 'lost', reason: 'x' });
     h = step(h, { type: 'RequestExecution', executionId: 'e3', reason: 'resume' });
     expect(executionsUsed(project(h))).to.equal(1);
+  });
+});
+
+describe('closeStalled (what a resume closes first)', () => {
+  it('refuses (null) while a started execution holds a live lease', () => {
+    expect(closeStalled(project(startedWithAttempt()), seen(5_000, liveLease('e1', 20_000, 5_000)))).to.equal(null);
+  });
+
+  it('closes a started execution whose holder is gone as lost and abandons its attempts', () => {
+    const r = closeStalled(project(startedWithAttempt()), seen(5_000, { ...liveLease('e1', 20_000, 5_000), holderAlive: false }));
+    expect(r && types(r.commands)).to.deep.equal(['FinishExecution', 'AbandonAttempt']);
+    expect(r?.reason).to.match(/job process is gone/);
+  });
+
+  it('closes a requested execution never launched at once, but waits out the grace for a launched one', () => {
+    expect(closeStalled(project(requested()), seen(1_000, null))?.reason).to.match(/never launched/);
+    const launched = step(requested(), { type: 'RecordLaunch', executionId: 'e1', backend: 'local', name: 'local:1' });
+    expect(closeStalled(project(launched), seen(1_000, null))).to.equal(null);
+    expect(closeStalled(project(launched), seen(1_000, null, { state: 'ended', outcome: 'failed', reason: 'exit 1' }))?.reason).to.match(/exit 1/);
+    expect(types(closeStalled(project(launched), seen(GRACE_MS + 5_000, null))?.commands ?? [])).to.deep.equal(['FinishExecution']);
+  });
+
+  it('has nothing to close when no execution is unfinished', () => {
+    let h = startedWithAttempt();
+    h = step(h, { type: 'FinishExecution', executionId: 'e1', outcome: 'interrupted' });
+    expect(closeStalled(project(h), seen(1_000, null))).to.deep.equal({ commands: [], reason: null });
   });
 });
