@@ -118,6 +118,7 @@ describe('job runner: timeouts, deadline, heartbeats, fencing', function () {
     const stuck: RunStore = {
       ...store,
       leases: {
+        peek: (runId) => store.leases.peek(runId),
         async acquire(...args) {
           const taken = await store.leases.acquire(...args);
           if (taken.acquired) taken.lease.renew = () => new Promise<boolean>(() => undefined);
