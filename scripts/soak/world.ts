@@ -177,13 +177,9 @@ interface ReconcilerHooks {
  * back: the `liveness` soak reports it stuck). Once merged, this can be a
  * plain `createOrchestrator(deps)` call.
  */
-function makeApp(deps: AppDeps): { app: Express; reconciler: ReconcilerHooks | null } {
-  const m: object = orchestratorApp;
-  if ('createOrchestrator' in m && typeof m.createOrchestrator === 'function') {
-    const made = (m.createOrchestrator as (d: AppDeps) => { app: Express; context: { reconciler: ReconcilerHooks } })(deps);
-    return { app: made.app, reconciler: made.context.reconciler };
-  }
-  return { app: orchestratorApp.createApp(deps), reconciler: null };
+function makeApp(deps: AppDeps): { app: Express; reconciler: ReconcilerHooks } {
+  const made = orchestratorApp.createOrchestrator(deps);
+  return { app: made.app, reconciler: made.context.reconciler };
 }
 
 interface RunningOrchestrator {

@@ -26,10 +26,10 @@ const LOAD_MS = Number(process.env['SOAK_SECONDS'] ?? 65) * 1000;
 const WORKER_LOAD_MS = Number(process.env['SOAK_WORKER_SECONDS'] ?? 35) * 1000;
 const SEED = Number(process.env['SOAK_SEED'] ?? 7);
 /**
- * Permanent job kills and orchestrator restarts. Off until the reconciler is on main: without it
- * a run whose job was killed for good stays stuck. SOAK_LIVENESS=1 turns it on for a try.
+ * Permanent job kills and orchestrator restarts: only the reconciler can bring those runs back,
+ * so the soak's `stuck runs = 0` is the reconciler's proof under load.
  */
-const LIVENESS = process.env['SOAK_LIVENESS'] === '1';
+const LIVENESS = true;
 
 function soakSuite(title: string, jobMode: 'process' | 'worker', loadMs: number, killed: string): void {
   describe(title, function () {
