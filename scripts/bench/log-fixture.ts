@@ -37,6 +37,10 @@ export function makeLogLines(count: number): string[] {
   let exec = 0;
   while (lines.length < count) {
     const id = `exec-${++exec}`;
+    // An execution that died is closed lost first, as the reconciler does, before the next is requested.
+    if (exec > 1 && state.executions.at(-1)?.outcome === null) {
+      apply({ type: 'FinishExecution', executionId: `exec-${exec - 1}`, outcome: 'lost', reason: 'its lease expired with no renewal' });
+    }
     apply({ type: 'RequestExecution', executionId: id, reason: exec === 1 ? 'build' : 'resume' });
     apply({ type: 'StartExecution', executionId: id, taskAttempt: exec - 1 });
     // Walk the DAG; every node fails once with a retryable error, then succeeds.
