@@ -19,7 +19,8 @@ import type { NewEvent, StoredEvent } from '../shared/domain/events.ts';
 import { nextStep, retryNotBefore, type NextStep, type SchedulePolicy } from '../shared/domain/next-step.ts';
 import { buildParamsSchema, type BuildParams } from '../shared/domain/params.ts';
 import { DEFAULT_RETRY_DELAYS } from '../shared/domain/pipeline.ts';
-import { isTerminal, project, type RunState } from '../shared/domain/run-state.ts';
+import { isSuperseded } from '../shared/domain/run-checks.ts';
+import { isTerminal, project, projectPending, type RunState } from '../shared/domain/run-state.ts';
 import type { EventPublisher } from '../shared/events-bus/event-publisher.ts';
 import { getOutboxPublisher, type Outbox } from '../shared/run-log/outbox.ts';
 import type { ModelClient } from '../shared/llm/model-client.ts';
@@ -133,13 +134,6 @@ function deadlineOf(state: RunState): { at: number; seconds: number } | undefine
   const created = Date.parse(state.createdAt);
   if (Number.isNaN(at)) return undefined;
   return { at, seconds: Number.isNaN(created) ? 0 : Math.round((at - created) / 1000) };
-}
-
-/** The log already closed this execution as lost, or a later execution has started since it was requested. */
-function isSuperseded(state: RunState, executionId: string): boolean {
-  const i = state.executions.findIndex((e) => e.id === executionId);
-  if (i < 0) return false;
-  return state.executions[i]?.outcome === 'lost' || state.executions.slice(i + 1).some((e) => e.startedAt !== null);
 }
 
 /** The run's outbox: the one place this module creates it. */
@@ -440,9 +434,7 @@ class Execution {
   }
 
   private view(): RunState {
-    if (this.pending.length === 0) return this.durable;
-    const lastSeq = this.durable.lastSeq;
-    return project(this.pending.map((e, i) => ({ ...e, seq: lastSeq + i + 1 }) as StoredEvent), this.durable);
+    return this.pending.length === 0 ? this.durable : projectPending(this.pending, this.durable);
   }
 
   private context() {

@@ -5,11 +5,10 @@
  */
 import type { Request, Response } from 'express';
 import { Router, type RequestHandler } from 'express';
-import { decide, type Command, type DecideContext } from '../../shared/domain/decide.ts';
-import type { StoredEvent } from '../../shared/domain/events.ts';
+import { decideAll, type Command } from '../../shared/domain/decide.ts';
 import { closeStalled } from '../../shared/domain/reconcile.ts';
 import { runVisibility, unfinishedExecution } from '../../shared/domain/run-checks.ts';
-import { initialState, project, type RunState } from '../../shared/domain/run-state.ts';
+import { initialState, type RunState } from '../../shared/domain/run-state.ts';
 import { ensureError } from '../../shared/logger.ts';
 import type { AppContext } from '../context.ts';
 import { tenantOf } from '../auth.ts';
@@ -21,15 +20,6 @@ import { launchExecution } from '../runs/launch.ts';
 import { observeRun } from '../runs/reconciler.ts';
 import { loadRun } from '../runs/run-reader.ts';
 import { chooseModel, GEMINI_KEY_HEADER } from '../runs/model-choice.ts';
-
-/** Decides `commands` on `state` without appending: throws the refusal the append would meet. */
-function refuseEarly(commands: Command[], state: RunState, ctx: DecideContext): void {
-  let s = state;
-  for (const command of commands) {
-    const events = decide(command, s, ctx);
-    s = project(events.map((e, i) => ({ ...e, seq: s.lastSeq + i + 1 }) as StoredEvent), s);
-  }
-}
 
 /** The run must exist and belong to `tenant`; otherwise 404, exactly as for an unknown run. */
 function requireOwned(state: RunState, runId: string, tenant: string): void {
@@ -49,7 +39,7 @@ export function runOperationRoutes(app: AppContext, keyed: RequestHandler[]): Ro
     const before = seen ?? (await loadRun(app, runId, { repair: false }))?.state ?? initialState();
     requireOwned(before, runId, tenant);
     // Refused before anything is written (the active entry included); the append below checks again on the newest log.
-    refuseEarly(commands(before), before, app.decideContext());
+    decideAll(commands(before), before, app.decideContext());
     await app.store.activeRuns.enter(runId, tenant);
     const decided = await commit(app, runId, (state) => {
       requireOwned(state, runId, tenant);

@@ -52,12 +52,15 @@ function platformView(o: ExecutionObservation): PlatformView {
   return o.state === 'running' ? { state: 'running' } : { state: 'unknown' };
 }
 
-/** The lease, the platform and the clock, as `reconcile()` and `closeStalled()` want them. */
-export async function observeRun(app: AppContext, runId: string, state: RunState): Promise<Observation> {
+/**
+ * The lease, the platform and the clock, as `reconcile()` and `closeStalled()` want them.
+ * `platform: false` skips asking the launcher (a Cloud Run API call) and says `unknown`.
+ */
+export async function observeRun(app: AppContext, runId: string, state: RunState, options: { platform: boolean } = { platform: true }): Promise<Observation> {
   const open = unfinishedExecution(state);
   const [peeked, platform] = await Promise.all([
     app.store.leases.peek(runId),
-    open ? app.launcher.observe(open.id, open.launchedAs ?? undefined) : Promise.resolve<ExecutionObservation>({ state: 'unknown' }),
+    open && options.platform ? app.launcher.observe(open.id, open.launchedAs ?? undefined) : Promise.resolve<ExecutionObservation>({ state: 'unknown' }),
   ]);
   const lease: LeaseView | null = peeked
     ? { executionId: peeked.record.executionId, expiresAt: new Date(peeked.record.expiresAt).toISOString(), holderAlive: peeked.holderAlive }
@@ -173,14 +176,14 @@ export function getReconciler(app: AppContext): Reconciler {
     return sweeping;
   };
 
-  /** Whether a reader's run may be stale: unstarted past the grace, or its lease expired or orphaned. */
+  /**
+   * Whether a reader's run may be stale: the same decision as a sweep's, on the lease alone (the
+   * platform is asked only by the full reconcile that follows), so a healthy run costs one lease read.
+   */
   const looksStale = async (runId: string, state: RunState): Promise<boolean> => {
-    const open = unfinishedExecution(state);
-    const cutoff = app.now().getTime() - graceMs();
-    if (!open) return Date.parse(state.updatedAt) <= cutoff;
-    if (open.startedAt === null) return Date.parse(open.launchedAt ?? open.requestedAt) <= cutoff;
-    const lease = await app.store.leases.peek(runId);
-    return !lease || lease.record.executionId !== open.id || !lease.holderAlive || lease.record.expiresAt <= app.now().getTime();
+    const observed = await observeRun(app, runId, state, { platform: false });
+    const decision = reconcile(state, observed, { maxExecutions: app.config.reconcile.maxExecutions }, () => 'probe');
+    return decision.commands.length > 0 || decision.launch !== null;
   };
 
   return {

@@ -18,8 +18,8 @@ import {
   type TokenUsage,
 } from './events.ts';
 import { downstreamOf } from './pipeline.ts';
-import { findExecution, hasOpenExecution, isOpenExecution, isRunningAttempt, runExists, unfinishedExecution } from './run-checks.ts';
-import { isTerminal, openAttempts, type NodeState, type RunState } from './run-state.ts';
+import { findExecution, hasOpenExecution, isOpenExecution, isRunningAttempt, isSuperseded, runExists, unfinishedExecution } from './run-checks.ts';
+import { isTerminal, openAttempts, projectPending, type NodeState, type RunState } from './run-state.ts';
 
 export type Command =
   | { type: 'CreateRun'; data: RunCreatedData }
@@ -115,6 +115,18 @@ export function decide(command: Command, state: RunState, ctx: DecideContext): N
   }
 }
 
+/** Decides `commands` in order, each on the state the earlier ones leave; throws what `decide` throws. Pure. */
+export function decideAll(commands: readonly Command[], state: RunState, ctx: DecideContext): { state: RunState; events: NewEvent[] } {
+  const events: NewEvent[] = [];
+  let s = state;
+  for (const command of commands) {
+    const decided = decide(command, s, ctx);
+    s = projectPending(decided, s);
+    events.push(...decided);
+  }
+  return { state: s, events };
+}
+
 function createRun(command: CommandOf<'CreateRun'>, state: RunState, emit: Emit): NewEvent[] {
   if (state.lastSeq !== 0) throw conflict('run already exists');
   return [emit('run.created', command.data)];
@@ -143,6 +155,7 @@ function recordLaunch(command: CommandOf<'RecordLaunch'>, state: RunState, emit:
 function startExecution(command: CommandOf<'StartExecution'>, state: RunState, emit: Emit): NewEvent[] {
   requireRun(state);
   if (isTerminal(state.status)) throw conflict(`run is already ${state.status}`);
+  if (isSuperseded(state, command.executionId)) throw conflict(`execution ${command.executionId} was closed as lost or overtaken by a later one`);
   const events: NewEvent[] = [];
   // Started by hand (no request on record): record the request it stands for.
   if (!findExecution(state, command.executionId)) {

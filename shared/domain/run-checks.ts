@@ -53,6 +53,17 @@ export function isSettled(state: RunState): boolean {
   return state.deleted || (isTerminal(state.status) && !hasOpenExecution(state));
 }
 
+/**
+ * The log already closed `executionId` as lost, or a later execution has
+ * started since: a paused job or a late task retry of it must not take the
+ * run back from its successor.
+ */
+export function isSuperseded(state: RunState, executionId: string): boolean {
+  const i = state.executions.findIndex((e) => e.id === executionId);
+  if (i < 0) return false;
+  return state.executions[i]?.outcome === 'lost' || state.executions.slice(i + 1).some((e) => e.startedAt !== null);
+}
+
 /** `attempt` is the node's attempt in flight. */
 export function isRunningAttempt(node: NodeState, attempt: number): boolean {
   return node.status === 'running' && node.lastAttempt?.n === attempt;

@@ -4,7 +4,7 @@
  * a recorded event — a fact that makes no sense for the state is ignored, not
  * fatal, because the log is the truth and the fold must always be possible.
  */
-import { type AttemptError, type ExecutionOutcome, type ExecutionReason, type LlmSnapshot, type KnownEvent, type RunFailureCode, type StoredEvent } from './events.ts';
+import { type AttemptError, type ExecutionOutcome, type ExecutionReason, type LlmSnapshot, type KnownEvent, type NewEvent, type RunFailureCode, type StoredEvent } from './events.ts';
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export type NodeStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -169,6 +169,11 @@ export function project(events: Iterable<StoredEvent>, from: RunState = initialS
   const d = draftOf(from);
   for (const e of events) if (e.seq > d.lastSeq) apply(d, e);
   return d;
+}
+
+/** The state after events not yet in the log, as if appended next (the view of a decision not yet durable). */
+export function projectPending(events: readonly NewEvent[], from: RunState): RunState {
+  return project(events.map((e, i) => ({ ...e, seq: from.lastSeq + i + 1 }) as StoredEvent), from);
 }
 
 /** Applies one event to a draft this module owns. The only place run semantics live. */

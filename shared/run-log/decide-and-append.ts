@@ -4,7 +4,7 @@
  * append is refused, and the whole read–fold–decide runs again on the new
  * log, so an invariant is always checked against the state it is written on.
  */
-import { decide, type Command, type DecideContext } from '../domain/decide.ts';
+import { decideAll, type Command, type DecideContext } from '../domain/decide.ts';
 import type { StoredEvent } from '../domain/events.ts';
 import { project, type RunState } from '../domain/run-state.ts';
 import { GenerationMismatchError } from '../store/event-log.ts';
@@ -25,15 +25,9 @@ export async function decideAndAppend(
 ): Promise<Decided> {
   for (let round = 0; ; round++) {
     const log = await store.readLog(runId);
-    let state = project(log.events);
-    const c = ctx();
-    const pending = [];
-    for (const command of typeof commands === 'function' ? commands(state) : commands) {
-      const events = decide(command, state, c);
-      // Later commands see the effect of earlier ones.
-      state = project(events.map((e, i) => ({ ...e, seq: state.lastSeq + i + 1 }) as StoredEvent), state);
-      pending.push(...events);
-    }
+    const read = project(log.events);
+    // Later commands see the effect of earlier ones.
+    const { state, events: pending } = decideAll(typeof commands === 'function' ? commands(read) : commands, read, ctx());
     if (pending.length === 0) return { state, events: [] };
     try {
       const result = await store.append(runId, pending, { expectedGeneration: log.generation });

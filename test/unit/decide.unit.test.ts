@@ -93,6 +93,25 @@ describe('decide', () => {
     given(lost).when({ type: 'RequestExecution', executionId: 'e2', reason: 'resume' }).thenTypes('execution.requested');
   });
 
+  it('refuses to start an execution the log closed as lost or a later one overtook', () => {
+    const h = run([
+      { type: 'CreateRun', data: createdData() },
+      { type: 'RequestExecution', executionId: 'e1', reason: 'build' },
+      { type: 'StartExecution', executionId: 'e1' },
+      { type: 'FinishExecution', executionId: 'e1', outcome: 'lost', reason: 'its lease expired' },
+      { type: 'RequestExecution', executionId: 'e2', reason: 'recover' },
+    ]);
+    given(h).when({ type: 'StartExecution', executionId: 'e1', taskAttempt: 2 }).thenRefused('conflict', /closed as lost or overtaken/);
+    const overtaken = run([
+      { type: 'CreateRun', data: createdData() },
+      { type: 'RequestExecution', executionId: 'e1', reason: 'build' },
+      { type: 'StartExecution', executionId: 'e1' },
+      { type: 'StartExecution', executionId: 'e2' },
+    ]);
+    given(overtaken).when({ type: 'StartExecution', executionId: 'e1' }).thenRefused('conflict', /overtaken/);
+    given(overtaken).when({ type: 'StartExecution', executionId: 'e2', taskAttempt: 2 }).thenTypes('execution.started');
+  });
+
   it('records heartbeats of an open execution only', () => {
     const h = run([
       { type: 'CreateRun', data: createdData() },
