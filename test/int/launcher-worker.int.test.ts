@@ -33,6 +33,12 @@ function envFor(dir: string, extra: Record<string, string> = {}): Record<string,
 }
 
 const statusOf = async (store: RunStore, runId: string) => project((await store.readLog(runId)).events).status;
+/** The run's status once run.json has caught up with the log (the job writes it just after its last commit). */
+const settledStatusOf = async (store: RunStore, runId: string) => {
+  const state = project((await store.readLog(runId)).events);
+  const stored = JSON.parse((await store.readProjection(runId))?.toString('utf8') ?? '{}') as { lastSeq?: number };
+  return stored.lastSeq === state.lastSeq ? state.status : 'settling';
+};
 
 describe('local launcher, worker mode (one long-lived job worker)', function () {
   this.timeout(60_000);
@@ -142,7 +148,7 @@ describe('local launcher, worker mode (one long-lived job worker)', function () 
     const started = await launchWithEnv?.({ runId: keyed.runId, executionId: keyed.executionId }, { GEMINI_API_KEY: 'AIzaSy-only-for-this-run' });
     expect(started?.name).to.match(/^local\/executions\/local-[a-z0-9]{5}$/);
     expect(launcher.running().map((t) => t.runId), 'not in the worker').not.to.include(keyed.runId);
-    await waitUntil(async () => (await statusOf(store, keyed.runId)) === 'succeeded' && (await statusOf(store, shared.runId)) === 'succeeded', 'both runs to succeed', 30_000, 50);
+    await waitUntil(async () => (await settledStatusOf(store, keyed.runId)) === 'succeeded' && (await settledStatusOf(store, shared.runId)) === 'succeeded', 'both runs to succeed', 30_000, 50);
     // The job process it ran in is the one that launch named, and the key went nowhere near the log.
     const events = await checkLog(store, keyed.runId);
     expect(project(events).executions[0]?.cloudRunExecution).to.equal(started?.name.split('/').at(-1));
@@ -223,7 +229,7 @@ describe('local launcher, worker mode (one long-lived job worker)', function () 
     await waitUntil(async () => project((await store.readLog(runId)).events).progress.done >= 1, 'a node done', 20_000, 20);
     const pid = launcher.running()[0]?.pid ?? 0;
     await launcher.close();
-    await waitUntil(async () => (await statusOf(store, runId)) === 'succeeded', 'the detached worker to finish the run', 30_000, 50);
+    await waitUntil(async () => (await settledStatusOf(store, runId)) === 'succeeded', 'the detached worker to finish the run', 30_000, 50);
     await waitUntil(() => !isAlive(pid), 'the worker to exit once idle', 10_000, 20);
     await checkLog(store, runId);
   });

@@ -8,15 +8,11 @@
  */
 import { expect } from 'chai';
 import { v7 as uuidv7 } from 'uuid';
-import { NODES, OFFLINE_RESPONDERS } from '../../job-runner/nodes/index.ts';
-import { runExecution } from '../../job-runner/runner.ts';
-import { getNoopPublisher } from '../../shared/events-bus/event-publisher.ts';
-import { getOfflineModel } from '../../shared/llm/offline-model.ts';
-import { silentLogger } from '../../shared/logger.ts';
 import { getLocalRunStore } from '../../shared/store/local-run-store.ts';
 import type { RunStore } from '../../shared/store/run-store.ts';
 import { build, call, hashTree, KEYS, listen, PARAMS, rawCall, recordingLauncher, testConfig, type Running } from '../support/orchestrator.ts';
 import { HOSTILE_ARTIFACT_NAMES, HOSTILE_RUN_IDS } from '../support/run-store-contract.ts';
+import { runOfflineInProcess } from '../support/runs.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 interface Case {
@@ -126,12 +122,7 @@ describe('orchestrator: bad input', function () {
     server = await listen({ config: testConfig(dir, { RATE_LIMIT_PER_MINUTE: '100000' }), store, launcher });
     const r = await build(server.url, KEYS.acme, { params: PARAMS });
     runId = r.body.runId;
-    const result = await runExecution(
-      { store, model: getOfflineModel({ responders: OFFLINE_RESPONDERS }), nodes: NODES, publisher: getNoopPublisher(), logger: silentLogger, newId: uuidv7 },
-      { runId, executionId: launcher.requests[0]?.executionId ?? '' },
-      { concurrency: 4, retryBaseMs: 5, retryMaxMs: 50, pollMs: 20, leaseTtlMs: 10_000, projectionIntervalMs: 10 },
-      new AbortController().signal,
-    );
+    const result = await runOfflineInProcess(store, runId, launcher.requests[0]?.executionId ?? '');
     expect(result.outcome).to.equal('succeeded');
     expect((await call(server.url, 'GET', `/runs/${runId}/run.json`)).status).to.equal(200);
     before_ = await hashTree(dir);

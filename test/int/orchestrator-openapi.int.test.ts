@@ -8,16 +8,12 @@
 import { expect } from 'chai';
 import { v7 as uuidv7 } from 'uuid';
 import type { z } from 'zod';
-import { NODES, OFFLINE_RESPONDERS } from '../../job-runner/nodes/index.ts';
-import { runExecution } from '../../job-runner/runner.ts';
-import { getNoopPublisher } from '../../shared/events-bus/event-publisher.ts';
-import { getOfflineModel } from '../../shared/llm/offline-model.ts';
-import { silentLogger } from '../../shared/logger.ts';
 import { getLocalRunStore } from '../../shared/store/local-run-store.ts';
 import type { RunStore } from '../../shared/store/run-store.ts';
 import { REQUEST_SCHEMAS, RESPONSE_SCHEMAS } from '../../orchestrator/api-schemas.ts';
 import { OPERATIONS, toOpenApiPath } from '../../orchestrator/openapi.ts';
 import { build, call, KEYS, listen, PARAMS, recordingLauncher, testConfig, type RecordingLauncher, type Reply, type Running } from '../support/orchestrator.ts';
+import { runOfflineInProcess } from '../support/runs.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
 /** The zod schema the document names for `route` answering `status` (`Error` for a documented error status). */
@@ -64,7 +60,7 @@ describe('orchestrator: /openapi.json describes the real answers', function () {
     expect(names).to.deep.equal([...Object.keys(REQUEST_SCHEMAS), ...Object.keys(RESPONSE_SCHEMAS)].sort());
     for (const op of OPERATIONS) for (const r of Object.values(op.ok)) if (r.schema) expect(names, `${op.method} ${op.path}`).to.include(r.schema);
     const build = doc.body.components.schemas['BuildRequest'] as { properties: Record<string, unknown>; additionalProperties: unknown };
-    expect(Object.keys(build.properties)).to.deep.equal(['params', 'label', 'force']);
+    expect(Object.keys(build.properties)).to.deep.equal(['params', 'label', 'force', 'deadlineSeconds']);
     expect(build.additionalProperties).to.equal(false);
     expect(JSON.stringify(doc.body)).to.not.include('$schema');
     expect(toOpenApiPath('/runs/:id/nodes/:node/retry')).to.equal('/runs/{id}/nodes/{node}/retry');
@@ -79,12 +75,7 @@ describe('orchestrator: /openapi.json describes the real answers', function () {
     expectDocumented('POST /build', reused);
     const runId = created.body.runId;
 
-    const result = await runExecution(
-      { store, model: getOfflineModel({ responders: OFFLINE_RESPONDERS }), nodes: NODES, publisher: getNoopPublisher(), logger: silentLogger, newId: uuidv7 },
-      { runId, executionId: launcher.requests[0]?.executionId ?? '' },
-      { concurrency: 4, retryBaseMs: 5, retryMaxMs: 50, pollMs: 20, leaseTtlMs: 10_000, projectionIntervalMs: 10 },
-      new AbortController().signal,
-    );
+    const result = await runOfflineInProcess(store, runId, launcher.requests[0]?.executionId ?? '');
     expect(result.outcome).to.equal('succeeded');
 
     expectDocumented('GET /runs', await call(server.url, 'GET', '/runs?limit=5', { key: KEYS.acme }));

@@ -8,12 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import type { Express } from 'express';
 import { v7 as uuidv7 } from 'uuid';
-import { NODES, OFFLINE_RESPONDERS } from '../../job-runner/nodes/index.ts';
-import { runExecution, type RunnerOptions } from '../../job-runner/runner.ts';
 import { newEvent, parseEventLine } from '../../shared/domain/events.ts';
 import type { RunState } from '../../shared/domain/run-state.ts';
-import { getNoopPublisher } from '../../shared/events-bus/event-publisher.ts';
-import { getOfflineModel } from '../../shared/llm/offline-model.ts';
 import { silentLogger } from '../../shared/logger.ts';
 import { decideAndAppend } from '../../shared/run-log/decide-and-append.ts';
 import { keys } from '../../shared/store/keys.ts';
@@ -22,18 +18,11 @@ import type { RunStore } from '../../shared/store/run-store.ts';
 import { createApp } from '../../orchestrator/app.ts';
 import { OPERATIONS, toOpenApiPath } from '../../orchestrator/openapi.ts';
 import { build, call, KEYS, listen, rawCall, PARAMS, recordingLauncher, testConfig, type RecordingLauncher, type Running } from '../support/orchestrator.ts';
-import { ctx } from '../support/runs.ts';
+import { ctx, runOfflineInProcess } from '../support/runs.ts';
 import { tempDir } from '../support/temp-dir.ts';
 
-const RUNNER: RunnerOptions = { concurrency: 4, retryBaseMs: 5, retryMaxMs: 50, pollMs: 20, leaseTtlMs: 10_000, projectionIntervalMs: 10 };
-
 async function executeInProcess(store: RunStore, runId: string, executionId: string): Promise<void> {
-  const result = await runExecution(
-    { store, model: getOfflineModel({ responders: OFFLINE_RESPONDERS }), nodes: NODES, publisher: getNoopPublisher(), logger: silentLogger, newId: uuidv7 },
-    { runId, executionId },
-    RUNNER,
-    new AbortController().signal,
-  );
+  const result = await runOfflineInProcess(store, runId, executionId);
   expect(result.outcome).to.equal('succeeded');
 }
 

@@ -4,6 +4,11 @@ import type { BuildParams } from '../../shared/domain/params.ts';
 import { SCENARIOFORGE_PIPELINE } from '../../shared/domain/scenarioforge-pipeline.ts';
 import { decideAndAppend } from '../../shared/run-log/decide-and-append.ts';
 import type { RunStore } from '../../shared/store/run-store.ts';
+import { NODES, OFFLINE_RESPONDERS } from '../../job-runner/nodes/index.ts';
+import { runExecution, type ExecutionResult, type RunnerOptions } from '../../job-runner/runner.ts';
+import { getNoopPublisher } from '../../shared/events-bus/event-publisher.ts';
+import { getOfflineModel } from '../../shared/llm/offline-model.ts';
+import { silentLogger } from '../../shared/logger.ts';
 
 export const SAMPLE_PARAMS: BuildParams = {
   company: 'Acme Grid',
@@ -57,4 +62,17 @@ export async function createRun(
     ctx,
   );
   return { runId, executionId };
+}
+
+/** Runner options for in-process executions in tests: fast retries and polls, a long lease. */
+export const TEST_RUNNER: RunnerOptions = { concurrency: 4, retryBaseMs: 5, retryMaxMs: 50, pollMs: 20, leaseTtlMs: 10_000, projectionIntervalMs: 10 };
+
+/** Runs one execution of `runId` in this process on the offline model, as a job would. */
+export function runOfflineInProcess(store: RunStore, runId: string, executionId: string, options: RunnerOptions = TEST_RUNNER): Promise<ExecutionResult> {
+  return runExecution(
+    { store, model: getOfflineModel({ responders: OFFLINE_RESPONDERS }), nodes: NODES, publisher: getNoopPublisher(), logger: silentLogger, newId: uuidv7 },
+    { runId, executionId },
+    options,
+    new AbortController().signal,
+  );
 }

@@ -5,8 +5,8 @@ import type { RunStore } from '../../shared/store/run-store.ts';
 export interface StoreFixture {
   store: RunStore;
   cleanup(): Promise<void>;
-  /** Another store over the same backend, as another process would open it (absent in memory). */
-  twin?: () => RunStore;
+  /** Another store over the same backend, with caches of its own, as another process would open it. */
+  twin: () => RunStore;
 }
 
 export type StoreFactory = () => Promise<StoreFixture>;
