@@ -61,6 +61,10 @@ function buildCases(): Case[] {
     c('strategies of numbers', withParams({ strategies: ['grow fast', 7] }), 'params.strategies[1]'),
     c('label a number', withParams({}, { label: 7 }), 'label'),
     c('force a string', withParams({}, { force: 'yes' }), 'force'),
+    c('deadlineSeconds a string', withParams({}, { deadlineSeconds: '60' }), 'deadlineSeconds'),
+    c('deadlineSeconds zero', withParams({}, { deadlineSeconds: 0 }), 'deadlineSeconds'),
+    c('deadlineSeconds a fraction', withParams({}, { deadlineSeconds: 1.5 }), 'deadlineSeconds'),
+    c('deadlineSeconds past a week', withParams({}, { deadlineSeconds: 604_801 }), 'deadlineSeconds'),
     // Missing
     c('no params', json({ label: 'x' }), 'params'),
     c('no company', json({ params: { focalQuestion: PARAMS.focalQuestion, horizonYear: 2035 } }), 'params.company'),

@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { v7 as uuidv7 } from 'uuid';
-import type { RunState } from '../../shared/domain/run-state.ts';
+import { project, type RunState } from '../../shared/domain/run-state.ts';
 import { decideAndAppend } from '../../shared/run-log/decide-and-append.ts';
 import { getGcsRunStore } from '../../shared/store/gcs-run-store.ts';
 import { keys } from '../../shared/store/keys.ts';
@@ -82,6 +82,18 @@ describe('orchestrator: POST /build', function () {
       expect(state.executions).to.have.length(1);
       expect(state.executions[0]).to.include({ id: launcher.requests[0]?.executionId, reason: 'build', launchedAs: 'test/executions/e-1' });
       expect(await listedRunIds(store, 'acme')).to.deep.equal([r.body.runId]);
+    });
+
+    it('records the run deadline: RUN_DEADLINE_S by default, the build\'s deadlineSeconds when given; node time limits from NODE_TIMEOUT_MS', async () => {
+      const byDefault = await build(server.url, KEYS.acme, { params: PARAMS });
+      const chosen = await build(server.url, KEYS.acme, { params: { ...PARAMS, company: 'Acme Rail' }, deadlineSeconds: 90 });
+      const stateOf = async (runId: string) => project((await store.readLog(runId)).events);
+      const a = await stateOf(byDefault.body.runId);
+      const b = await stateOf(chosen.body.runId);
+      // Counted from the build's instant, which precedes run.created's by the time the append takes.
+      expect(Date.parse(a.deadlineAt ?? '') - Date.parse(a.createdAt)).to.be.closeTo(testConfig(dir).runDeadlineS * 1000, 1000);
+      expect(Date.parse(b.deadlineAt ?? '') - Date.parse(b.createdAt)).to.be.closeTo(90_000, 1000);
+      expect(Object.values(a.nodes).every((n) => n.timeoutMs === testConfig(dir).nodeTimeoutMs)).to.equal(true);
     });
 
     it('50 concurrent identical builds make exactly one run; the other 49 are reused', async () => {

@@ -40,6 +40,16 @@ const BAD: [string, Env][] = [
   ['RATE_LIMIT_PER_MINUTE', { RATE_LIMIT_PER_MINUTE: '0' }],
   ['PUBLIC_BASE_URL', { PUBLIC_BASE_URL: 'not a url' }],
   ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+  ['NODE_TIMEOUT_MS', { NODE_TIMEOUT_MS: '50' }],
+  ['NODE_TIMEOUT_MS', { NODE_TIMEOUT_MS: 'forever' }],
+  ['RUN_DEADLINE_S', { RUN_DEADLINE_S: '-1' }],
+  ['RUN_DEADLINE_S', { RUN_DEADLINE_S: '604801' }],
+  ['LEASE_TTL_S', { LEASE_TTL_S: '0' }],
+  ['RECONCILE_INTERVAL_S', { RECONCILE_INTERVAL_S: '1.5' }],
+  ['LAUNCH_GRACE_S', { LAUNCH_GRACE_S: '0' }],
+  ['RUN_MAX_EXECUTIONS', { RUN_MAX_EXECUTIONS: '0' }],
+  ['RUN_MAX_EXECUTIONS', { RUN_MAX_EXECUTIONS: '101' }],
+  ['RECONCILE_TOKEN', { RECONCILE_TOKEN: 'short token' }],
 ];
 
 describe('config: one error naming the variable', () => {
